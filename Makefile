@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo
+DEMO_PRESET ?= small
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint typecheck check setup clean bench-ingest
+
+$(STAMP): pyproject.toml scripts/setup-system.sh
+	bash scripts/setup-system.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Build a synthetic demo dump, ingest it into a case, and show what came in.
+demo: $(STAMP)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/strongroom demo --preset $(DEMO_PRESET) $(DEMO_DIR)/dump
+	$(BIN)/strongroom --case $(DEMO_DIR)/case init
+	$(BIN)/strongroom --case $(DEMO_DIR)/case ingest $(DEMO_DIR)/dump || [ $$? -eq 3 ]
+	@echo "demo case: $(DEMO_DIR)/case — try: $(BIN)/strongroom --case $(DEMO_DIR)/case show 1"
+
+## Every test, lint and type check. Installs what the tests need first.
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench-ingest: $(STAMP)
+	bash bench/ingest/run.sh
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache test-artifacts

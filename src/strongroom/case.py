@@ -1,0 +1,111 @@
+"""The library API: one `Case` per archive. The CLI and the web app call only this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from strongroom.blobs import BlobStore
+from strongroom.catalog import Catalog
+from strongroom.config import IngestPolicy
+from strongroom.errors import CaseError, NotFound, UsageError
+from strongroom.ingest.runner import IngestRun, Progress
+
+CATALOG_FILE = "catalog.sqlite"
+MARKER = "strongroom-case"
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    report: dict[str, Any]
+    inputs_seen: int
+    inputs_skipped: int
+    new_items: int
+    worker_crashes: int
+
+    def to_json(self) -> dict[str, Any]:
+        summary = {k: v for k, v in self.report.items() if k != "failures"}
+        summary["this_run"] = {
+            "inputs_seen": self.inputs_seen,
+            "inputs_skipped_unchanged": self.inputs_skipped,
+            "new_items": self.new_items,
+            "worker_crashes": self.worker_crashes,
+        }
+        return summary
+
+
+class Case:
+    """An archive on disk: a catalog, a content-addressed blob store, room for the index."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.blobs = BlobStore(root / "blobs")
+        self.catalog = Catalog(f"sqlite:///{root / CATALOG_FILE}")
+
+    @classmethod
+    def init(cls, root: Path) -> Case:
+        if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
+            raise UsageError(
+                f"{root} exists and is not an empty directory or a strongroom case",
+                hint="choose a new directory for the case",
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        (root / MARKER).write_text("strongroom case directory; see catalog.sqlite and blobs/\n")
+        case = cls(root)
+        case.blobs.create()
+        (root / "index").mkdir(exist_ok=True)
+        case.catalog.create()
+        return case
+
+    @classmethod
+    def open(cls, root: Path) -> Case:
+        if not (root / MARKER).exists():
+            raise CaseError(
+                f"{root} is not a strongroom case",
+                hint=f"create it with: strongroom --case {root} init",
+            )
+        case = cls(root)
+        case.catalog.check()
+        return case
+
+    def ingest(
+        self,
+        paths: list[Path],
+        policy: IngestPolicy | None = None,
+        progress: Progress | None = None,
+    ) -> IngestSummary:
+        for path in paths:
+            if not path.exists():
+                raise NotFound(f"input {path} does not exist")
+        run = IngestRun(
+            catalog=self.catalog,
+            blob_root=self.blobs.root,
+            policy=policy or IngestPolicy(),
+            exclude=(self.root,),
+            progress=progress,
+        )
+        stats = run.run(paths)
+        return IngestSummary(
+            report=self.report(),
+            inputs_seen=stats.inputs_seen,
+            inputs_skipped=stats.inputs_skipped,
+            new_items=stats.new_items,
+            worker_crashes=stats.worker_crashes,
+        )
+
+    def report(self) -> dict[str, Any]:
+        return self.catalog.report()
+
+    def item(self, key: str) -> dict[str, Any]:
+        """An item by its number or its sha256."""
+        key = key.strip()
+        if not (key.isdigit() or (len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower()))):
+            raise UsageError(f"{key!r} is neither an item number nor a sha256")
+        item = self.catalog.find_item(key)
+        if item is None:
+            raise NotFound(f"no item {key} in this case")
+        return item
+
+    def raw(self, key: str) -> bytes:
+        return self.blobs.read(self.item(key)["sha256"])

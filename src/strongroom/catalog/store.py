@@ -1,0 +1,306 @@
+"""The catalog: the record of truth, behind one interface. No SQL outside this package."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from strongroom import __version__
+from strongroom.catalog import schema as s
+from strongroom.errors import CaseError
+from strongroom.ingest.tasks import FailureResult, ItemResult, Result
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Catalog:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    # -- set-up ---------------------------------------------------------------------------
+    def create(self) -> None:
+        s.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            if conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema")).first():
+                return
+            conn.execute(s.meta.insert().values(key="schema", value=str(s.SCHEMA_VERSION)))
+            conn.execute(s.meta.insert().values(key="created_at", value=now()))
+
+    def check(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema")).first()
+        except Exception as error:  # any driver error here means: not a readable catalog
+            raise CaseError(f"cannot read the catalog at {self.url}: {error}") from error
+        if row is None:
+            raise CaseError(f"{self.url} is not a strongroom catalog")
+        if int(row[0]) > s.SCHEMA_VERSION:
+            raise CaseError(
+                f"the catalog has schema {row[0]}, newer than this strongroom "
+                f"({s.SCHEMA_VERSION})",
+                hint="upgrade strongroom",
+            )
+
+    def _insert_ignore(self, table: s.Table) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    # -- inputs -----------------------------------------------------------------------------
+    def input_done(self, path: str, size: int, mtime_ns: int) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(s.inputs.c.status, s.inputs.c.size, s.inputs.c.mtime_ns).where(
+                    s.inputs.c.path == path
+                )
+            ).first()
+        return row is not None and row.status == "done" and (row.size, row.mtime_ns) == (
+            size,
+            mtime_ns,
+        )
+
+    def begin_input(self, path: str, size: int, mtime_ns: int) -> int:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(s.inputs.c.id).where(s.inputs.c.path == path)).first()
+            values = {"size": size, "mtime_ns": mtime_ns, "status": "started", "reason": None,
+                      "started_at": now(), "finished_at": None}
+            if row is not None:
+                conn.execute(update(s.inputs).where(s.inputs.c.id == row.id).values(**values))
+                return int(row.id)
+            result = conn.execute(s.inputs.insert().values(path=path, **values))
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_inputs(self, outcomes: Iterable[tuple[int, str | None, str, str | None]]) -> None:
+        """(input id, sha256, status, reason) for inputs whose every item is committed."""
+        with self.engine.begin() as conn:
+            for input_id, sha, status, reason in outcomes:
+                conn.execute(
+                    update(s.inputs)
+                    .where(s.inputs.c.id == input_id)
+                    .values(sha256=sha, status=status, reason=reason, finished_at=now())
+                )
+
+    # -- items ------------------------------------------------------------------------------
+    def item_num(self, sha: str, conn: Connection | None = None) -> int | None:
+        query = select(s.items.c.num).where(s.items.c.sha256 == sha)
+        if conn is not None:
+            row = conn.execute(query).first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(query).first()
+        return None if row is None else int(row[0])
+
+    def write(self, results: list[Result]) -> None:
+        """Record a batch in one transaction: all of it or, after a crash, none of it."""
+        with self.engine.begin() as conn:
+            for result in results:
+                if isinstance(result, FailureResult):
+                    self._write_failure(conn, result)
+                else:
+                    self._write_item(conn, result)
+
+    def _write_failure(self, conn: Connection, failure: FailureResult) -> None:
+        parent = self.item_num(failure.parent_sha, conn)
+        if parent is None:
+            raise RuntimeError(f"failure recorded before its container {failure.parent_sha}")
+        conn.execute(
+            self._insert_ignore(s.failures).values(
+                parent_num=parent, locator=failure.locator, status=failure.status,
+                reason=failure.reason,
+            )
+        )
+
+    def _write_item(self, conn: Connection, item: ItemResult) -> None:
+        num = self.item_num(item.sha, conn)
+        if num is None:
+            num = self._insert_item(conn, item)
+        parent = self.item_num(item.parent_sha, conn) if item.parent_sha else 0
+        conn.execute(
+            self._insert_ignore(s.locations).values(
+                item_num=num, input_id=item.input_id, parent_num=parent or 0,
+                locator=item.locator, info=json.dumps(item.info, sort_keys=True, default=str),
+            )
+        )
+
+    def _insert_item(self, conn: Connection, item: ItemResult) -> int:
+        record = dict(item.record)
+        record["defects"] = item.defects
+        date = record.get("date") or {}
+        from_list = (record.get("addresses") or {}).get("from") or []
+        result = conn.execute(
+            s.items.insert().values(
+                sha256=item.sha, size=item.size, kind=item.kind, format=item.format,
+                mime=item.mime, detected_by=item.detected_by, status=item.status,
+                reason=item.reason, name=item.name, subject=record.get("subject"),
+                date_utc=date.get("utc"), date_offset=date.get("offset"),
+                message_id=record.get("message_id"),
+                from_address=from_list[0]["address"].lower() if from_list else None,
+                defect_count=len(item.defects),
+                record=json.dumps(record, ensure_ascii=False, default=str),
+                ingested_at=now(), tool_version=__version__,
+            )
+        )
+        num = int(result.inserted_primary_key[0])  # type: ignore[index]
+        if item.text or item.html:
+            conn.execute(s.texts.insert().values(item_num=num, body=item.text, html=item.html))
+        rows = [
+            {"item_num": num, "role": role, "position": position, "name": entry["name"],
+             "address": entry["address"], "address_key": entry["address"].lower()}
+            for role, entries in (record.get("addresses") or {}).items()
+            for position, entry in enumerate(entries)
+        ]
+        if rows:
+            conn.execute(s.addresses.insert(), rows)
+        return num
+
+    # -- reading ----------------------------------------------------------------------------
+    def find_item(self, key: str) -> dict[str, Any] | None:
+        column = s.items.c.num if key.isdigit() else s.items.c.sha256
+        value: int | str = int(key) if key.isdigit() else key.lower()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.items).where(column == value)).mappings().first()
+            if row is None:
+                return None
+            item = dict(row)
+            item["record"] = json.loads(item["record"])
+            item["locations"] = self._locations(conn, item["num"])
+            item["children"] = [
+                {"num": r.num, "locator": r.locator, "kind": r.kind, "name": r.name,
+                 "status": r.status}
+                for r in conn.execute(
+                    select(s.items.c.num, s.items.c.kind, s.items.c.name, s.items.c.status,
+                           s.locations.c.locator)
+                    .join(s.locations, s.locations.c.item_num == s.items.c.num)
+                    .where(s.locations.c.parent_num == item["num"])
+                    .order_by(s.items.c.num)
+                )
+            ]
+            item["failures"] = [
+                dict(r) for r in conn.execute(
+                    select(s.failures.c.locator, s.failures.c.status, s.failures.c.reason)
+                    .where(s.failures.c.parent_num == item["num"])
+                ).mappings()
+            ]
+            text = conn.execute(select(s.texts).where(s.texts.c.item_num == item["num"])).first()
+            item["text"] = text.body if text else ""
+            item["html"] = text.html if text else ""
+        return item
+
+    def _locations(self, conn: Connection, num: int) -> list[dict[str, Any]]:
+        parent = s.items.alias("parent")
+        rows = conn.execute(
+            select(s.locations.c.locator, s.locations.c.info, s.inputs.c.path,
+                   parent.c.num.label("parent_num"), parent.c.sha256.label("parent_sha"))
+            .select_from(
+                s.locations.outerjoin(s.inputs, s.inputs.c.id == s.locations.c.input_id)
+                .outerjoin(parent, parent.c.num == s.locations.c.parent_num)
+            )
+            .where(s.locations.c.item_num == num)
+            .order_by(s.locations.c.id)
+        )
+        return [
+            {"path": r.path, "parent": r.parent_num, "locator": r.locator,
+             "info": json.loads(r.info)}
+            for r in rows
+        ]
+
+    def report(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            kinds = Counter(
+                dict(conn.execute(select(s.items.c.kind, func.count()).group_by(s.items.c.kind)).all())
+            )
+            statuses = dict(
+                conn.execute(select(s.items.c.status, func.count()).group_by(s.items.c.status)).all()
+            )
+            inputs = dict(
+                conn.execute(select(s.inputs.c.status, func.count()).group_by(s.inputs.c.status)).all()
+            )
+            locations = conn.execute(select(func.count()).select_from(s.locations)).scalar_one()
+            items = sum(kinds.values())
+            same_id = conn.execute(
+                select(func.count()).select_from(
+                    select(s.items.c.message_id)
+                    .where(s.items.c.message_id.is_not(None))
+                    .group_by(s.items.c.message_id)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            ).scalar_one()
+            defective = conn.execute(
+                select(func.count()).where(s.items.c.defect_count > 0)
+            ).scalar_one()
+            failures = self._failures(conn)
+        return {
+            "inputs": sum(inputs.values()),
+            "inputs_by_status": inputs,
+            "items": items,
+            "emails": kinds["email"],
+            "attachments": kinds["attachment"],
+            "documents": kinds["document"],
+            "containers": kinds["container"],
+            "duplicates": locations - items,
+            "message_id_groups_with_different_bytes": same_id,
+            "with_defects": defective,
+            "by_status": statuses,
+            "failed": len(failures),
+            "failures": failures,
+        }
+
+    def _failures(self, conn: Connection) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [
+            {"source": r.path, "locator": None, "status": "failed", "reason": r.reason}
+            for r in conn.execute(select(s.inputs).where(s.inputs.c.status == "failed"))
+        ]
+        first_location = (
+            select(s.locations.c.item_num, func.min(s.locations.c.id).label("id"))
+            .group_by(s.locations.c.item_num)
+            .subquery()
+        )
+        bad = conn.execute(
+            select(s.items.c.num, s.items.c.status, s.items.c.reason, s.locations.c.locator,
+                   s.locations.c.parent_num, s.inputs.c.path)
+            .join(first_location, first_location.c.item_num == s.items.c.num)
+            .join(s.locations, s.locations.c.id == first_location.c.id)
+            .outerjoin(s.inputs, s.inputs.c.id == s.locations.c.input_id)
+            .where(s.items.c.status.in_(("failed", "corrupt", "encrypted")))
+            .order_by(s.items.c.num)
+        )
+        for r in bad:
+            source = r.path or f"item {r.parent_num}"
+            out.append({"source": source, "locator": r.locator, "status": r.status,
+                        "reason": r.reason, "item": r.num})
+        for r in conn.execute(
+            select(s.failures, s.items.c.name)
+            .join(s.items, s.items.c.num == s.failures.c.parent_num)
+            .order_by(s.failures.c.id)
+        ):
+            out.append({"source": f"item {r.parent_num}" + (f" ({r.name})" if r.name else ""),
+                        "locator": r.locator, "status": r.status, "reason": r.reason})
+        return out
+
+    def unfinished_inputs(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(and_(s.inputs.c.status == "started"))
+                ).scalar_one()
+            )

@@ -1,0 +1,253 @@
+"""The command line: parse, call the library, render. Errors are mapped to exit codes in
+`main` and nowhere else."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from strongroom import __version__
+from strongroom.case import Case
+from strongroom.config import IngestPolicy
+from strongroom.errors import ExitStatus, StrongroomError, UsageError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _case_root(ctx: click.Context) -> Path:
+    root = ctx.obj.get("case") if ctx.obj else None
+    if not root:
+        raise UsageError("no case given", hint="pass --case DIR or set STRONGROOM_CASE")
+    return Path(root)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--case",
+    "case",
+    envvar="STRONGROOM_CASE",
+    metavar="DIR",
+    help="The case directory (or set STRONGROOM_CASE).",
+)
+@click.version_option(__version__, prog_name="strongroom")
+@click.pass_context
+def cli(ctx: click.Context, case: str | None) -> None:
+    """strongroom: turn a dump of email and documents into an archive you can search, read,
+    verify and publish safely."""
+    ctx.obj = {"case": case}
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create an empty case (a catalog, a blob store, room for the index)."""
+    root = _case_root(ctx)
+    Case.init(root)
+    err.print(f"created case [bold]{root}[/bold]")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary, no progress bar.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_json: bool) -> None:
+    """Ingest files and folders, recursively: mbox, Maildir, MH, .eml, .emlx, .msg, .pst,
+    zip and tar archives, and any other file as a document. Rerunning adds only what is new.
+
+    Exit status 3 means the run completed but some inputs or items failed; `report` lists them.
+    """
+    root = _case_root(ctx)
+    case = Case.open(root) if (root / "strongroom-case").exists() else Case.init(root)
+    policy = IngestPolicy(workers=workers) if workers else IngestPolicy()
+    total = sum(_size(p) for p in paths)
+    if as_json or not err.is_terminal:
+        summary = case.ingest(list(paths), policy)
+    else:
+        with Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn("{task.fields[items]} items"),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("ingest", total=total, items=0)
+
+            def advance(done: int, items: int) -> None:
+                bar.update(task, completed=done, items=items)
+
+            summary = case.ingest(list(paths), policy, progress=advance)
+    if as_json:
+        _print_json(summary.to_json())
+    else:
+        _print_report(summary.report, this_run=summary.to_json()["this_run"])
+    if summary.report["failed"]:
+        ctx.exit(ExitStatus.SOME_INPUTS_FAILED)
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for directory, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(directory) / name).stat().st_size
+            except OSError:
+                continue
+    return total
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--failures", "only_failures", is_flag=True, help="List every failure.")
+@click.pass_context
+def report(ctx: click.Context, as_json: bool, only_failures: bool) -> None:
+    """What came in, what failed and why."""
+    case = Case.open(_case_root(ctx))
+    data = case.report()
+    if as_json:
+        _print_json(data["failures"] if only_failures else data)
+    elif only_failures:
+        _print_failures(data["failures"])
+    else:
+        _print_report(data)
+
+
+def _print_report(data: dict[str, Any], this_run: dict[str, Any] | None = None) -> None:
+    table = Table(show_header=False, box=None)
+    for key in ("inputs", "items", "emails", "attachments", "documents", "containers",
+                "duplicates", "with_defects", "failed"):
+        table.add_row(key, str(data[key]))
+    table.add_row("by status", ", ".join(f"{k} {v}" for k, v in sorted(data["by_status"].items())))
+    if this_run:
+        table.add_row("this run", ", ".join(f"{k} {v}" for k, v in this_run.items()))
+    out.print(table)
+    if data["failed"]:
+        _print_failures(data["failures"][:20])
+        if data["failed"] > 20:
+            out.print(f"… and {data['failed'] - 20} more: strongroom report --failures")
+
+
+def _print_failures(failures: list[dict[str, Any]]) -> None:
+    for failure in failures:
+        where = failure["source"] + (f" [{failure['locator']}]" if failure.get("locator") else "")
+        out.print(f"[red]{failure['status']}[/red] {escape(where)}: {escape(failure['reason'])}")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--raw", is_flag=True, help="Write the exact original bytes to stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed record as JSON.")
+@click.pass_context
+def show(ctx: click.Context, key: str, raw: bool, as_json: bool) -> None:
+    """Show an item by its number or sha256."""
+    case = Case.open(_case_root(ctx))
+    if raw:
+        sys.stdout.buffer.write(case.raw(key))
+        sys.stdout.buffer.flush()
+        return
+    item = case.item(key)
+    if as_json:
+        _print_json(item)
+        return
+    _print_item(item)
+
+
+def _print_item(item: dict[str, Any]) -> None:
+    record = item["record"]
+    out.print(f"[bold]#{item['num']}[/bold] {item['kind']} ({item['format']}, {item['mime']}), "
+              f"{item['size']} bytes, status {item['status']}"
+              + (f": {item['reason']}" if item["reason"] else ""))
+    out.print(f"sha256 {item['sha256']}")
+    for role, entries in (record.get("addresses") or {}).items():
+        people = ", ".join(
+            f"{e['name']} <{e['address']}>" if e["name"] else e["address"] for e in entries
+        )
+        out.print(f"{role}: {people}", markup=False)
+    if record.get("date"):
+        out.print(f"date: {record['date'].get('local') or record['date'].get('raw')}")
+    if record.get("subject") is not None:
+        out.print(f"subject: {record['subject']}", markup=False)
+    for location in item["locations"]:
+        where = location["path"] or f"item {location['parent']}"
+        out.print(f"found in: {escape(where)} \\[{escape(location['locator'])}]")
+    for defect in record.get("defects", []):
+        out.print(f"[yellow]defect[/yellow] {escape(defect)}")
+    for child in item["children"]:
+        out.print(f"  child #{child['num']} {child['kind']} {escape(child['name'] or '')} "
+                  f"\\[{escape(child['locator'])}] {child['status']}", markup=True)
+    if item["text"]:
+        out.print()
+        out.print(item["text"][:4000], markup=False)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--preset", type=click.Choice(["small", "reference"]), default="small",
+              help="small: 600 emails; reference: 19,252 emails and 8,034 attachments.")
+@click.option("--messages", type=click.IntRange(min=1), help="Number of emails (overrides preset).")
+@click.option("--attachments", type=click.IntRange(min=0), help="Number of attachments.")
+@click.option("--layout", type=click.Choice(["mixed", "mbox", "maildir"]), default="mixed")
+@click.option("--seed", type=int, default=2016, show_default=True)
+def demo(out_dir: Path, preset: str, messages: int | None, attachments: int | None, layout: str,
+         seed: int) -> None:
+    """Write a synthetic, deterministic mail dump of a fictional organisation to OUT_DIR."""
+    from strongroom.demo import REFERENCE, DemoSpec, build_dump
+
+    base = REFERENCE if preset == "reference" else DemoSpec()
+    spec = DemoSpec(
+        seed=seed,
+        messages=messages or base.messages,
+        attachments=attachments if attachments is not None else (
+            base.attachments if messages is None else max(0, (messages * 5) // 12)
+        ),
+        layout=layout,
+    )
+    manifest = build_dump(out_dir, spec)
+    err.print(f"wrote {manifest.emails} emails and {manifest.attachments} attachments "
+              f"to {out_dir}")
+
+
+def main() -> None:
+    try:
+        code = cli.main(standalone_mode=False)
+    except StrongroomError as error:
+        err.print(f"[red]error:[/red] {error.message}", markup=True)
+        if error.hint:
+            err.print(f"hint: {error.hint}")
+        sys.exit(error.exit_status)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitStatus.USAGE)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(ExitStatus.ERROR)
+    except BrokenPipeError:
+        sys.exit(ExitStatus.OK)
+    sys.exit(code if isinstance(code, int) else ExitStatus.OK)

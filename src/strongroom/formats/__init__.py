@@ -1,0 +1,1 @@
+"""Format handlers: one module per item type, all listed in `registry`."""

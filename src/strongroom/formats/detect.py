@@ -1,0 +1,153 @@
+"""Type detection: magic bytes first, then libmagic, then the file name's extension.
+
+The result names one handler in the registry and says why it was chosen; both are stored with
+the item so a reader can see how strongroom decided what a file is.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import magic
+
+HEAD_BYTES = 8192
+
+# A mail header line: a field name of printable ASCII without a colon, then a colon.
+_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+# The fields whose presence makes a header block an email rather than, say, an HTTP dump.
+_MAIL_FIELDS = frozenset(
+    {
+        b"from",
+        b"to",
+        b"cc",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"sender",
+        b"reply-to",
+        b"in-reply-to",
+        b"references",
+        b"mime-version",
+        b"x-mailer",
+        b"envelope-to",
+        b"dkim-signature",
+        b"arc-seal",
+    }
+)
+# "From " envelope line of an mbox: an address (or MAILER-DAEMON) then a ctime-style date.
+_ENVELOPE = re.compile(rb"^From [^\s]*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}\s*$")
+_EMLX_LENGTH = re.compile(rb"^\s*\d+\s*\r?\n")
+
+_EXTENSION_TYPES = {
+    ".eml": "email",
+    ".mbox": "mbox",
+    ".mbx": "mbox",
+    ".emlx": "emlx",
+    ".msg": "msg",
+    ".pst": "pst",
+    ".ost": "pst",
+    ".zip": "zip",
+    ".tar": "tar",
+    ".tgz": "tar",
+    ".gz": "gzip",
+    ".bz2": "bzip2",
+    ".xz": "xz",
+    ".7z": "7z",
+    ".rar": "rar",
+}
+
+
+@dataclass(frozen=True)
+class Detection:
+    type: str  # the registry key of the handler: email, mbox, zip, document, ...
+    mime: str  # libmagic's MIME type (or our own for formats it does not know)
+    reason: str  # e.g. "magic: !BDN (PST)", "headers: 5 mail fields", "extension: .eml"
+
+
+def looks_like_headers(head: bytes) -> int:
+    """How many known mail fields open this text before the first blank line (0: not mail)."""
+    mail_fields = 0
+    lines = head.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    for number, line in enumerate(lines[:200]):
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t") and number > 0:
+            continue  # folded continuation of the previous field
+        match = _FIELD.match(line)
+        if not match:
+            return 0
+        if match.group(1).lower() in _MAIL_FIELDS:
+            mail_fields += 1
+    return mail_fields
+
+
+def is_mbox(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if not _ENVELOPE.match(first):
+        return False
+    rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
+    return looks_like_headers(rest) > 0
+
+
+def _ole_type(head: bytes, data: bytes | None) -> Detection:
+    """An OLE2 compound file is an Outlook message, or a legacy Office document."""
+    import olefile
+
+    if data is not None:
+        try:
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                names = {"/".join(entry).lower() for entry in ole.listdir(streams=True)}
+        except OSError as error:
+            return Detection("document", "application/x-ole-storage", f"magic: OLE2 ({error})")
+        if "__properties_version1.0" in names or any(
+            name.startswith("__substg1.0_") for name in names
+        ):
+            return Detection("msg", "application/vnd.ms-outlook", "magic: OLE2 with MAPI streams")
+    mime = magic.from_buffer(head, mime=True)
+    return Detection("document", mime, f"magic: OLE2, libmagic: {mime}")
+
+
+def detect(head: bytes, name: str | None, data: bytes | None = None) -> Detection:
+    """Decide what a blob is from its first bytes (and, for OLE2, its directory)."""
+    suffix = PurePath(name).suffix.lower() if name else ""
+    if head.startswith(b"!BDN"):
+        return Detection("pst", "application/vnd.ms-outlook-pst", "magic: !BDN (PST/OST)")
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _ole_type(head, data)
+    if is_mbox(head):
+        return Detection("mbox", "application/mbox", "magic: From_ envelope line")
+    if _EMLX_LENGTH.match(head) and (
+        suffix in (".emlx", ".partial") or looks_like_headers(head.split(b"\n", 1)[-1]) >= 2
+    ):
+        return Detection("emlx", "message/x-emlx", "magic: byte count line then mail headers")
+    fields = looks_like_headers(head)
+    if fields >= 2 or (fields == 1 and suffix == ".eml"):
+        return Detection("email", "message/rfc822", f"headers: {fields} mail fields")
+    mime = magic.from_buffer(head, mime=True) if head else "application/x-empty"
+    if mime == "application/zip" or head.startswith(b"PK\x03\x04"):
+        if mime in ("application/zip", "application/x-zip-compressed") or suffix == ".zip":
+            return Detection("zip", "application/zip", f"magic: PK zip, libmagic: {mime}")
+        return Detection("document", mime, f"magic: PK zip, libmagic: {mime}")
+    by_mime = {
+        "application/x-tar": "tar",
+        "application/gzip": "gzip",
+        "application/x-gzip": "gzip",
+        "application/x-bzip2": "bzip2",
+        "application/x-xz": "xz",
+        "application/x-7z-compressed": "7z",
+        "application/x-rar": "rar",
+        "application/vnd.rar": "rar",
+        "message/rfc822": "email",
+    }
+    if mime in by_mime:
+        return Detection(by_mime[mime], mime, f"libmagic: {mime}")
+    if suffix in _EXTENSION_TYPES and mime in ("application/octet-stream", "text/plain"):
+        kind = _EXTENSION_TYPES[suffix]
+        return Detection(kind, mime, f"extension: {suffix} (libmagic: {mime})")
+    return Detection("document", mime, f"libmagic: {mime}")

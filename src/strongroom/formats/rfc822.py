@@ -1,0 +1,151 @@
+"""RFC 5322 / MIME messages: headers, bodies, attachments and defects from the exact bytes."""
+
+from __future__ import annotations
+
+import email.errors
+import email.utils
+import email.policy
+from email.parser import BytesHeaderParser
+from typing import Any
+
+from strongroom.formats import htmltext
+from strongroom.formats.base import Child, Parsed
+from strongroom.formats.mailheaders import (
+    decode_bytes,
+    decode_words,
+    message_ids,
+    parse_addresses,
+    parse_date,
+    raw_header_str,
+)
+from strongroom.formats.mime import RawPart, decoded_body, walk
+
+ADDRESS_FIELDS = (
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "delivered-to",
+    "resent-from",
+    "resent-to",
+    "resent-cc",
+)
+_STRICT_HEADERS = BytesHeaderParser(policy=email.policy.default)
+
+
+def _header_defects(head_bytes: bytes, defects: list[str]) -> None:
+    """Defects the modern header registry finds; they are computed lazily, per header, and the
+    registry raises on some malformed values, so each access is guarded."""
+    try:
+        message = _STRICT_HEADERS.parsebytes(head_bytes)
+    except Exception as error:  # the strict parser is a diagnostic only
+        defects.append(f"headers: strict parser failed ({type(error).__name__})")
+        return
+    for name in message:
+        try:
+            values = message.get_all(name) or []
+            for value in values:
+                defects.extend(f"{name}: {type(d).__name__}" for d in getattr(value, "defects", ()))
+        except Exception as error:  # noqa: BLE001 - policy.default raises on bad Message-IDs etc.
+            defects.append(f"{name}: unparseable ({type(error).__name__}: {error})")
+
+
+def _params(part: RawPart) -> dict[str, str | None]:
+    headers = part.headers
+    filename = headers.get_filename() or headers.get_param("name")
+    if isinstance(filename, tuple):  # an RFC 2231 value compat32 could not collapse
+        filename = email.utils.collapse_rfc2231_value(filename)
+    disposition = headers.get_content_disposition()
+    charset = headers.get_content_charset()
+    return {
+        "filename": raw_header_str(filename) if filename else None,
+        "disposition": disposition,
+        "charset": charset,
+    }
+
+
+def _is_attachment(part: RawPart, params: dict[str, str | None]) -> bool:
+    content_type = part.content_type
+    if content_type == "message/rfc822":
+        return True
+    if params["disposition"] == "attachment" or params["filename"]:
+        return True
+    return part.headers.get_content_maintype() not in ("text", "multipart")
+
+
+class EmailFormat:
+    name = "email"
+
+    def parse(self, data: bytes, name: str | None) -> Parsed:
+        defects: list[str] = []
+        root = walk(data, defects)
+        headers = root.headers
+        record: dict[str, Any] = {"headers": [[k, raw_header_str(v)] for k, v in headers.items()]}
+        head_end = len(data) - len(root.body)
+        _header_defects(data[:head_end], defects)
+
+        def text_of(field: str) -> str | None:
+            value = headers.get(field)
+            return None if value is None else decode_words(raw_header_str(value), defects, field)
+
+        addresses = {}
+        for field in ADDRESS_FIELDS:
+            values = [raw_header_str(v) for v in headers.get_all(field, [])]
+            if values:
+                addresses[field] = parse_addresses(values, defects, field)
+        record["addresses"] = addresses
+        record["subject"] = text_of("subject")
+        record["date"] = parse_date(text_of("date"), defects)
+        record["message_id"] = next(iter(message_ids(text_of("message-id"))), None)
+        if headers.get("message-id") is not None and record["message_id"] is None:
+            defects.append("Message-ID: no <id> found")
+        record["in_reply_to"] = message_ids(text_of("in-reply-to"))
+        record["references"] = message_ids(text_of("references"))
+        record["mailer"] = text_of("x-mailer") or text_of("user-agent")
+
+        parsed = Parsed(kind="email", record=record, defects=defects)
+        parts: list[dict[str, Any]] = []
+        texts: list[str] = []
+        self._collect(root, parsed, parts, texts)
+        record["parts"] = parts
+        parsed.text = "\n\n".join(t for t in texts if t)
+        if not parsed.text and parsed.html:
+            parsed.text = htmltext.to_text(parsed.html)
+        return parsed
+
+    def _collect(
+        self, part: RawPart, parsed: Parsed, parts: list[dict[str, Any]], texts: list[str]
+    ) -> None:
+        if part.children:
+            for child in part.children:
+                self._collect(child, parsed, parts, texts)
+            return
+        params = _params(part)
+        entry: dict[str, Any] = {"path": part.path or "1", "type": part.content_type, **params}
+        if part.is_multipart:  # a multipart that could not be split: its body is kept as text
+            entry["unsplit"] = True
+        parts.append(entry)
+        payload = decoded_body(part, parsed.defects)
+        entry["size"] = len(payload)
+        if part is not None and _is_attachment(part, params) and not part.is_multipart:
+            parsed.children.append(
+                Child(
+                    data=payload,
+                    locator=f"part {entry['path']}",
+                    name=params["filename"],
+                    declared_type=part.content_type,
+                )
+            )
+            entry["attachment"] = True
+            return
+        where = f"part {entry['path']}"
+        text = decode_bytes(payload, params["charset"], parsed.defects, where)
+        if part.content_type == "text/html":
+            if not parsed.html:
+                parsed.html = text
+            else:
+                texts.append(htmltext.to_text(text))
+        else:
+            texts.append(text)

@@ -1,0 +1,1 @@
+"""From files on disk to items in the catalog: walk, store, detect, parse, record."""

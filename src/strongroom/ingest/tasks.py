@@ -1,0 +1,59 @@
+"""The plain data passed between the ingest driver, its worker processes and the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strongroom.formats.detect import Detection
+
+
+@dataclass(frozen=True)
+class Task:
+    """One blob, already in the store, for a worker to handle."""
+
+    sha: str
+    size: int
+    name: str | None
+    detection: Detection
+    role: str  # the kind it takes if new: email | attachment | document | container
+    locator: str
+    input_id: int = 0
+    parent_sha: str | None = None
+    depth: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+    known: bool = False  # already in the catalog: only its new location is recorded
+    explode: bool = True  # False: a container exploded by the driver, recorded only
+
+
+@dataclass
+class ItemResult:
+    sha: str
+    size: int
+    name: str | None
+    kind: str
+    format: str
+    mime: str
+    detected_by: str
+    status: str
+    reason: str | None
+    locator: str
+    input_id: int
+    parent_sha: str | None
+    info: dict[str, Any]
+    record: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    html: str = ""
+    defects: list[str] = field(default_factory=list)
+    known: bool = False
+
+
+@dataclass
+class FailureResult:
+    parent_sha: str
+    locator: str
+    status: str
+    reason: str
+
+
+Result = ItemResult | FailureResult

@@ -1,0 +1,70 @@
+"""The inputs of an ingest: every regular file under the paths given, in a stable order.
+
+Maildir and MH facts (folder, key, flags, message number) are read from the path here, since a
+Maildir message is just a file whose name carries its flags.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_MH_NUMBER = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    size: int
+    mtime_ns: int
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def maildir_info(path: Path) -> dict[str, Any]:
+    folder = path.parent
+    if folder.name in ("cur", "new", "tmp") and (
+        (folder.parent / "cur").is_dir() or (folder.parent / "new").is_dir()
+    ):
+        key, _, flags = path.name.partition(":2,")
+        if not flags and ":" in path.name:
+            key = path.name.split(":", 1)[0]
+        return {
+            "maildir": str(folder.parent),
+            "subdir": folder.name,
+            "key": key,
+            "flags": flags if ":2," in path.name else "",
+        }
+    if _MH_NUMBER.match(path.name) and (
+        (folder / ".mh_sequences").exists() or (folder / ".mh_profile").exists()
+    ):
+        return {"mh": str(folder), "number": int(path.name)}
+    return {}
+
+
+def walk_inputs(paths: list[Path], exclude: tuple[Path, ...] = ()) -> Iterator[InputFile]:
+    excluded = {p.resolve() for p in exclude}
+    for root in paths:
+        root = root.resolve()
+        if root.is_file():
+            yield _input(root)
+            continue
+        for directory, subdirs, files in os.walk(root):
+            here = Path(directory)
+            subdirs[:] = sorted(d for d in subdirs if (here / d).resolve() not in excluded)
+            for name in sorted(files):
+                yield _input(here / name)
+
+
+def _input(path: Path) -> InputFile:
+    """A file to ingest, or one that cannot be (broken link, socket): kept with the reason."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        return InputFile(path, 0, 0, {"error": f"cannot stat: {error.strerror or error}"})
+    if not path.is_file():
+        return InputFile(path, 0, stat.st_mtime_ns, {"error": "not a regular file"})
+    return InputFile(path, stat.st_size, stat.st_mtime_ns, maildir_info(path))

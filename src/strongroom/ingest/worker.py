@@ -1,0 +1,162 @@
+"""The dispatcher: one blob in, its record and its descendants' records out.
+
+Runs in worker processes. Formats parse; containers explode; every child is stored in the blob
+store *before* it is parsed and goes back through the same dispatcher, with depth bounded.
+Exceptions stop here: whatever a handler raises becomes the item's status and reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from strongroom.blobs import BlobStore
+from strongroom.config import IngestPolicy
+from strongroom.formats import registry
+from strongroom.formats.base import Child, ContainerError, Status
+from strongroom.formats.detect import HEAD_BYTES, Detection, detect
+from strongroom.ingest.tasks import FailureResult, ItemResult, Result, Task
+from strongroom.sources.archive import ArchiveLimits
+
+MAIL_TYPES = ("email", "msg")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def detect_blob(data: bytes, name: str | None, declared: str | None = None) -> Detection:
+    detection = detect(data[:HEAD_BYTES], name, data if data.startswith(OLE_MAGIC) else None)
+    if declared == "message/rfc822" and detection.type == "document":
+        return Detection("email", "message/rfc822", f"declared message/rfc822 ({detection.reason})")
+    return detection
+
+
+def child_role(parent_role: str, parent_format: str, detection: Detection) -> str:
+    if detection.type in MAIL_TYPES:
+        return "email"
+    if parent_role == "email" and parent_format in MAIL_TYPES:
+        return "attachment"
+    return "container" if detection.type in _CONTAINER_TYPES else "document"
+
+
+_CONTAINER_TYPES = frozenset(registry.containers(ArchiveLimits()))
+
+
+def _strip_suffix(name: str | None) -> str | None:
+    if not name or "." not in name:
+        return None
+    return name.rsplit(".", 1)[0]
+
+
+class Dispatcher:
+    def __init__(self, blob_root: Path, policy: IngestPolicy) -> None:
+        self.blobs = BlobStore(blob_root)
+        self.policy = policy
+        limits = ArchiveLimits(
+            max_member_bytes=policy.max_member_bytes,
+            max_expansion_ratio=policy.max_expansion_ratio,
+            max_members=policy.max_archive_members,
+        )
+        self.formats = registry.formats()
+        self.containers = registry.containers(limits)
+
+    def child_task(self, parent: Task, parent_format: str, child: Child) -> Task | FailureResult:
+        """Store a child's bytes and say how it will be handled."""
+        if child.error is not None:
+            return FailureResult(parent.sha, child.locator, child.error_status, child.error)
+        sha = self.blobs.put_bytes(child.data)
+        name = child.name
+        if name is None and parent_format in ("gzip", "bzip2", "xz"):
+            name = _strip_suffix(parent.name)
+        detection = detect_blob(child.data, name, child.declared_type)
+        return Task(
+            sha=sha,
+            size=len(child.data),
+            name=name,
+            detection=detection,
+            role=child_role(parent.role, parent_format, detection),
+            locator=child.locator,
+            parent_sha=parent.sha,
+            depth=parent.depth + 1,
+            info=child.info,
+        )
+
+    def handle_batch(self, tasks: list[Task]) -> list[list[Result]]:
+        return [self.handle(task) for task in tasks]
+
+    def handle(self, task: Task) -> list[Result]:
+        out: list[Result] = []
+        self._handle(task, out)
+        return out
+
+    def _handle(self, task: Task, out: list[Result]) -> None:
+        detection = task.detection
+        result = ItemResult(
+            sha=task.sha, size=task.size, name=task.name, kind=task.role, format=detection.type,
+            mime=detection.mime, detected_by=detection.reason, status=Status.OK, reason=None,
+            locator=task.locator, input_id=task.input_id, parent_sha=task.parent_sha,
+            info=task.info, known=task.known,
+        )
+        out.append(result)
+        if task.known:
+            return
+        if "error" in task.info:
+            result.defects.append(f"container: {task.info['error']}")
+        try:
+            if detection.type in self.containers:
+                if task.explode:
+                    self._explode(task, result, out)
+            else:
+                self._parse(task, result, out)
+        except ContainerError as error:
+            result.status, result.reason = error.status, str(error)
+        except MemoryError:
+            result.status, result.reason = Status.FAILED, "out of memory while parsing"
+        except Exception as error:  # noqa: BLE001 - a handler's bug must not stop the run
+            result.status = Status.FAILED
+            result.reason = f"{detection.type} handler failed: {type(error).__name__}: {error}"
+
+    def _explode(self, task: Task, result: ItemResult, out: list[Result]) -> None:
+        if task.depth >= self.policy.max_depth:
+            result.status = Status.FAILED
+            result.reason = f"nested deeper than {self.policy.max_depth} containers; not opened"
+            return
+        container = self.containers[task.detection.type]
+        for child in container.explode(self.blobs.path(task.sha)):
+            self._child(task, result, child, out)
+
+    def _parse(self, task: Task, result: ItemResult, out: list[Result]) -> None:
+        data = self.blobs.read(task.sha)
+        parsed = self.formats[task.detection.type].parse(data, task.name)
+        if parsed.kind == "email" and task.role != "email":
+            result.kind = "email"
+        elif parsed.kind == "document" and task.role == "email":
+            result.kind = "document"  # an Outlook contact or task, not mail
+        result.status, result.reason = parsed.status, parsed.reason
+        result.record, result.text, result.html = parsed.record, parsed.text, parsed.html
+        result.defects.extend(parsed.defects)
+        if task.depth >= self.policy.max_depth and parsed.children:
+            result.defects.append(f"attachments not opened: deeper than {self.policy.max_depth}")
+            return
+        for child in parsed.children:
+            self._child(task, result, child, out)
+
+    def _child(self, task: Task, parent: ItemResult, child: Child, out: list[Result]) -> None:
+        parent_task = replace(task, role=parent.kind)
+        planned = self.child_task(parent_task, parent.format, child)
+        if isinstance(planned, FailureResult):
+            out.append(planned)
+        else:
+            self._handle(planned, out)
+
+
+# One dispatcher per worker process, made by the pool's initializer.
+_dispatcher: Dispatcher | None = None
+
+
+def init_worker(blob_root: str, policy: IngestPolicy) -> None:
+    global _dispatcher  # noqa: PLW0603 - per-process state of a process pool
+    _dispatcher = Dispatcher(Path(blob_root), policy)
+
+
+def run_batch(tasks: list[Task]) -> list[list[Result]]:
+    assert _dispatcher is not None, "init_worker was not called"
+    return _dispatcher.handle_batch(tasks)

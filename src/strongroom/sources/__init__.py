@@ -1,0 +1,1 @@
+"""Container readers: they explode containers into child blobs with locators."""

@@ -1,0 +1,138 @@
+"""mbox in the variants met in the wild, streamed: memory holds one message, never the file.
+
+- mboxo / mboxrd: messages start at a `From ` envelope line; body lines that began with "From "
+  were quoted as ">From " (mboxrd quotes ">From " too). The stored bytes are the exact slice,
+  quoting included; the number of quoted lines is recorded so a verifier can undo it.
+- mboxcl / mboxcl2: a Content-Length header gives the body's length, and the body may then hold
+  unquoted "From " lines; the length is honoured when it lands on the next envelope or the end.
+- CRLF files and old Mac files with bare CR line endings.
+
+Each message's locator is its byte offset and length in the file; its From_ line is kept in the
+child's info. The blank line mbox writers put before the next envelope is not part of a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from strongroom.formats.base import Child
+from strongroom.formats.detect import is_mbox
+
+_ENVELOPE = re.compile(rb"^From \S*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}\s*$")
+_CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)[ \t]*$", re.IGNORECASE)
+_QUOTED_FROM = re.compile(rb"^>+From ")
+CHUNK = 1 << 20
+
+
+def _lines(handle: BinaryIO, eol: bytes) -> Iterator[tuple[int, bytes]]:
+    """(offset, line with its ending) for LF/CRLF (readline) or bare-CR files."""
+    offset = 0
+    if eol != b"\r":
+        for line in handle:
+            yield offset, line
+            offset += len(line)
+        return
+    pending = b""
+    while chunk := handle.read(CHUNK):
+        pending += chunk
+        start = 0
+        while (end := pending.find(b"\r", start)) >= 0:
+            yield offset, pending[start : end + 1]
+            offset += end + 1 - start
+            start = end + 1
+        pending = pending[start:]
+    if pending:
+        yield offset, pending
+
+
+def _file_eol(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    lf, cr = head.find(b"\n"), head.find(b"\r")
+    if cr >= 0 and (lf < 0 or cr < lf - 1):
+        return b"\r"
+    return b"\r\n" if lf > 0 and head[lf - 1 : lf] == b"\r" else b"\n"
+
+
+class _Message:
+    def __init__(self, offset: int, from_line: bytes) -> None:
+        self.from_line = from_line
+        self.offset = offset + len(from_line)  # the message starts after its envelope
+        self.lines: list[bytes] = []
+        self.in_headers = True
+        self.body_offset: int | None = None
+        self.content_length: int | None = None
+        self.quoted = 0
+
+    def add(self, offset: int, line: bytes) -> None:
+        if self.in_headers:
+            stripped = line.rstrip(b"\r\n")
+            if not stripped:
+                self.in_headers = False
+                self.body_offset = offset + len(line)
+            elif match := _CONTENT_LENGTH.match(stripped):
+                self.content_length = int(match.group(1))
+        elif _QUOTED_FROM.match(line):
+            self.quoted += 1
+        self.lines.append(line)
+
+    def body_extends_past(self, offset: int) -> bool:
+        if self.content_length is None or self.body_offset is None:
+            return False
+        return self.body_offset + self.content_length > offset
+
+    def child(self, eol: bytes, index: int) -> Child:
+        data = b"".join(self.lines)
+        # The empty line before the next envelope belongs to the mbox, not to the message.
+        if data.endswith(eol + eol):
+            data = data[: -len(eol)]
+        elif data == eol:
+            data = b""
+        info: dict[str, object] = {
+            "from_line": self.from_line.rstrip(b"\r\n").decode("utf-8", "replace"),
+            "index": index,
+            "offset": self.offset,
+            "length": len(data),
+        }
+        if self.quoted:
+            info["quoted_from_lines"] = self.quoted
+        return Child(data, f"offset {self.offset} length {len(data)}", info=info)
+
+
+class MboxContainer:
+    name = "mbox"
+
+    def _content_length_lands(self, path: Path, position: int) -> bool:
+        """Does a Content-Length end exactly at the next envelope (or the end of the file)?"""
+        with path.open("rb") as handle:
+            handle.seek(position)
+            after = handle.read(512)
+        after = after.lstrip(b"\r\n")
+        return not after or _ENVELOPE.match(after.split(b"\n", 1)[0].rstrip(b"\r")) is not None
+
+    def explode(self, path: Path) -> Iterator[Child]:
+        eol = _file_eol(path)
+        with path.open("rb") as handle:
+            if not is_mbox(handle.read(8192)):
+                return
+            handle.seek(0)
+            current: _Message | None = None
+            index = 0
+            for offset, line in _lines(handle, eol):
+                starts = line.startswith(b"From ") and _ENVELOPE.match(line.rstrip(b"\r\n"))
+                if starts and current is not None and current.body_extends_past(offset):
+                    assert current.body_offset is not None and current.content_length is not None
+                    end = current.body_offset + current.content_length
+                    starts = not self._content_length_lands(path, end)
+                if starts:
+                    if current is not None:
+                        yield current.child(eol, index)
+                        index += 1
+                    current = _Message(offset, line)
+                elif current is not None:
+                    current.add(offset, line)
+            if current is not None:
+                yield current.child(eol, index)
