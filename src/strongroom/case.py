@@ -85,12 +85,14 @@ class Case:
             exclude=(self.root,),
             progress=progress,
         )
+        before = self.catalog.report()["items"]
         stats = run.run(paths)
+        report = self.report()
         return IngestSummary(
-            report=self.report(),
+            report=report,
             inputs_seen=stats.inputs_seen,
             inputs_skipped=stats.inputs_skipped,
-            new_items=stats.new_items,
+            new_items=report["items"] - before,
             worker_crashes=stats.worker_crashes,
         )
 
@@ -100,7 +102,9 @@ class Case:
     def item(self, key: str) -> dict[str, Any]:
         """An item by its number or its sha256."""
         key = key.strip()
-        if not (key.isdigit() or (len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower()))):
+        if not (
+            key.isdigit() or (len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower()))
+        ):
             raise UsageError(f"{key!r} is neither an item number nor a sha256")
         item = self.catalog.find_item(key)
         if item is None:

@@ -69,7 +69,9 @@ def init(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary, no progress bar.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_json: bool) -> None:
@@ -139,8 +141,17 @@ def report(ctx: click.Context, as_json: bool, only_failures: bool) -> None:
 
 def _print_report(data: dict[str, Any], this_run: dict[str, Any] | None = None) -> None:
     table = Table(show_header=False, box=None)
-    for key in ("inputs", "items", "emails", "attachments", "documents", "containers",
-                "duplicates", "with_defects", "failed"):
+    for key in (
+        "inputs",
+        "items",
+        "emails",
+        "attachments",
+        "documents",
+        "containers",
+        "duplicates",
+        "with_defects",
+        "failed",
+    ):
         table.add_row(key, str(data[key]))
     table.add_row("by status", ", ".join(f"{k} {v}" for k, v in sorted(data["by_status"].items())))
     if this_run:
@@ -179,9 +190,11 @@ def show(ctx: click.Context, key: str, raw: bool, as_json: bool) -> None:
 
 def _print_item(item: dict[str, Any]) -> None:
     record = item["record"]
-    out.print(f"[bold]#{item['num']}[/bold] {item['kind']} ({item['format']}, {item['mime']}), "
-              f"{item['size']} bytes, status {item['status']}"
-              + (f": {item['reason']}" if item["reason"] else ""))
+    out.print(
+        f"[bold]#{item['num']}[/bold] {item['kind']} ({item['format']}, {item['mime']}), "
+        f"{item['size']} bytes, status {item['status']}"
+        + (f": {item['reason']}" if item["reason"] else "")
+    )
     out.print(f"sha256 {item['sha256']}")
     for role, entries in (record.get("addresses") or {}).items():
         people = ", ".join(
@@ -198,8 +211,11 @@ def _print_item(item: dict[str, Any]) -> None:
     for defect in record.get("defects", []):
         out.print(f"[yellow]defect[/yellow] {escape(defect)}")
     for child in item["children"]:
-        out.print(f"  child #{child['num']} {child['kind']} {escape(child['name'] or '')} "
-                  f"\\[{escape(child['locator'])}] {child['status']}", markup=True)
+        out.print(
+            f"  child #{child['num']} {child['kind']} {escape(child['name'] or '')} "
+            f"\\[{escape(child['locator'])}] {child['status']}",
+            markup=True,
+        )
     if item["text"]:
         out.print()
         out.print(item["text"][:4000], markup=False)
@@ -207,14 +223,24 @@ def _print_item(item: dict[str, Any]) -> None:
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--preset", type=click.Choice(["small", "reference"]), default="small",
-              help="small: 600 emails; reference: 19,252 emails and 8,034 attachments.")
+@click.option(
+    "--preset",
+    type=click.Choice(["small", "reference"]),
+    default="small",
+    help="small: 600 emails; reference: 19,252 emails and 8,034 attachments.",
+)
 @click.option("--messages", type=click.IntRange(min=1), help="Number of emails (overrides preset).")
 @click.option("--attachments", type=click.IntRange(min=0), help="Number of attachments.")
 @click.option("--layout", type=click.Choice(["mixed", "mbox", "maildir"]), default="mixed")
 @click.option("--seed", type=int, default=2016, show_default=True)
-def demo(out_dir: Path, preset: str, messages: int | None, attachments: int | None, layout: str,
-         seed: int) -> None:
+def demo(
+    out_dir: Path,
+    preset: str,
+    messages: int | None,
+    attachments: int | None,
+    layout: str,
+    seed: int,
+) -> None:
     """Write a synthetic, deterministic mail dump of a fictional organisation to OUT_DIR."""
     from strongroom.demo import REFERENCE, DemoSpec, build_dump
 
@@ -222,14 +248,13 @@ def demo(out_dir: Path, preset: str, messages: int | None, attachments: int | No
     spec = DemoSpec(
         seed=seed,
         messages=messages or base.messages,
-        attachments=attachments if attachments is not None else (
-            base.attachments if messages is None else max(0, (messages * 5) // 12)
-        ),
+        attachments=attachments
+        if attachments is not None
+        else (base.attachments if messages is None else max(0, (messages * 5) // 12)),
         layout=layout,
     )
     manifest = build_dump(out_dir, spec)
-    err.print(f"wrote {manifest.emails} emails and {manifest.attachments} attachments "
-              f"to {out_dir}")
+    err.print(f"wrote {manifest.emails} emails and {manifest.attachments} attachments to {out_dir}")
 
 
 def main() -> None:

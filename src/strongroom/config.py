@@ -17,4 +17,4 @@ class IngestPolicy:
     max_expansion_ratio: int = 200  # archive member uncompressed/compressed beyond this: a bomb
     max_archive_members: int = 100_000
     batch_items: int = 64  # leaf items sent to a worker at once
-    in_flight_batches: int = 8  # bounded queue per worker: memory does not grow with the dump
+    in_flight_batches: int = 3  # bounded queue per worker: memory does not grow with the dump

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, event, func, select, update
+from sqlalchemy import Engine, Table, and_, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -56,12 +56,11 @@ class Catalog:
             raise CaseError(f"{self.url} is not a strongroom catalog")
         if int(row[0]) > s.SCHEMA_VERSION:
             raise CaseError(
-                f"the catalog has schema {row[0]}, newer than this strongroom "
-                f"({s.SCHEMA_VERSION})",
+                f"the catalog has schema {row[0]}, newer than this strongroom ({s.SCHEMA_VERSION})",
                 hint="upgrade strongroom",
             )
 
-    def _insert_ignore(self, table: s.Table) -> Any:
+    def _insert_ignore(self, table: Table) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table).on_conflict_do_nothing()
 
@@ -73,16 +72,34 @@ class Catalog:
                     s.inputs.c.path == path
                 )
             ).first()
-        return row is not None and row.status == "done" and (row.size, row.mtime_ns) == (
-            size,
-            mtime_ns,
+        return (
+            row is not None
+            and row.status == "done"
+            and (row.size, row.mtime_ns)
+            == (
+                size,
+                mtime_ns,
+            )
         )
+
+    def input_with_sha_done(self, sha: str) -> bool:
+        with self.engine.connect() as conn:
+            query = select(s.inputs.c.id).where(
+                s.inputs.c.sha256 == sha, s.inputs.c.status == "done"
+            )
+            return conn.execute(query.limit(1)).first() is not None
 
     def begin_input(self, path: str, size: int, mtime_ns: int) -> int:
         with self.engine.begin() as conn:
             row = conn.execute(select(s.inputs.c.id).where(s.inputs.c.path == path)).first()
-            values = {"size": size, "mtime_ns": mtime_ns, "status": "started", "reason": None,
-                      "started_at": now(), "finished_at": None}
+            values = {
+                "size": size,
+                "mtime_ns": mtime_ns,
+                "status": "started",
+                "reason": None,
+                "started_at": now(),
+                "finished_at": None,
+            }
             if row is not None:
                 conn.execute(update(s.inputs).where(s.inputs.c.id == row.id).values(**values))
                 return int(row.id)
@@ -122,9 +139,18 @@ class Catalog:
         parent = self.item_num(failure.parent_sha, conn)
         if parent is None:
             raise RuntimeError(f"failure recorded before its container {failure.parent_sha}")
+        if not failure.locator:  # the container as a whole could not be opened
+            conn.execute(
+                update(s.items)
+                .where(s.items.c.num == parent)
+                .values(status=failure.status, reason=failure.reason)
+            )
+            return
         conn.execute(
             self._insert_ignore(s.failures).values(
-                parent_num=parent, locator=failure.locator, status=failure.status,
+                parent_num=parent,
+                locator=failure.locator,
+                status=failure.status,
                 reason=failure.reason,
             )
         )
@@ -136,8 +162,11 @@ class Catalog:
         parent = self.item_num(item.parent_sha, conn) if item.parent_sha else 0
         conn.execute(
             self._insert_ignore(s.locations).values(
-                item_num=num, input_id=item.input_id, parent_num=parent or 0,
-                locator=item.locator, info=json.dumps(item.info, sort_keys=True, default=str),
+                item_num=num,
+                input_id=item.input_id,
+                parent_num=parent or 0,
+                locator=item.locator,
+                info=json.dumps(item.info, sort_keys=True, default=str),
             )
         )
 
@@ -148,23 +177,38 @@ class Catalog:
         from_list = (record.get("addresses") or {}).get("from") or []
         result = conn.execute(
             s.items.insert().values(
-                sha256=item.sha, size=item.size, kind=item.kind, format=item.format,
-                mime=item.mime, detected_by=item.detected_by, status=item.status,
-                reason=item.reason, name=item.name, subject=record.get("subject"),
-                date_utc=date.get("utc"), date_offset=date.get("offset"),
+                sha256=item.sha,
+                size=item.size,
+                kind=item.kind,
+                format=item.format,
+                mime=item.mime,
+                detected_by=item.detected_by,
+                status=item.status,
+                reason=item.reason,
+                name=item.name,
+                subject=record.get("subject"),
+                date_utc=date.get("utc"),
+                date_offset=date.get("offset"),
                 message_id=record.get("message_id"),
                 from_address=from_list[0]["address"].lower() if from_list else None,
                 defect_count=len(item.defects),
                 record=json.dumps(record, ensure_ascii=False, default=str),
-                ingested_at=now(), tool_version=__version__,
+                ingested_at=now(),
+                tool_version=__version__,
             )
         )
         num = int(result.inserted_primary_key[0])  # type: ignore[index]
         if item.text or item.html:
             conn.execute(s.texts.insert().values(item_num=num, body=item.text, html=item.html))
         rows = [
-            {"item_num": num, "role": role, "position": position, "name": entry["name"],
-             "address": entry["address"], "address_key": entry["address"].lower()}
+            {
+                "item_num": num,
+                "role": role,
+                "position": position,
+                "name": entry["name"],
+                "address": entry["address"],
+                "address_key": entry["address"].lower(),
+            }
             for role, entries in (record.get("addresses") or {}).items()
             for position, entry in enumerate(entries)
         ]
@@ -184,20 +228,32 @@ class Catalog:
             item["record"] = json.loads(item["record"])
             item["locations"] = self._locations(conn, item["num"])
             item["children"] = [
-                {"num": r.num, "locator": r.locator, "kind": r.kind, "name": r.name,
-                 "status": r.status}
+                {
+                    "num": r.num,
+                    "locator": r.locator,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "status": r.status,
+                }
                 for r in conn.execute(
-                    select(s.items.c.num, s.items.c.kind, s.items.c.name, s.items.c.status,
-                           s.locations.c.locator)
+                    select(
+                        s.items.c.num,
+                        s.items.c.kind,
+                        s.items.c.name,
+                        s.items.c.status,
+                        s.locations.c.locator,
+                    )
                     .join(s.locations, s.locations.c.item_num == s.items.c.num)
                     .where(s.locations.c.parent_num == item["num"])
                     .order_by(s.items.c.num)
                 )
             ]
             item["failures"] = [
-                dict(r) for r in conn.execute(
-                    select(s.failures.c.locator, s.failures.c.status, s.failures.c.reason)
-                    .where(s.failures.c.parent_num == item["num"])
+                dict(r)
+                for r in conn.execute(
+                    select(s.failures.c.locator, s.failures.c.status, s.failures.c.reason).where(
+                        s.failures.c.parent_num == item["num"]
+                    )
                 ).mappings()
             ]
             text = conn.execute(select(s.texts).where(s.texts.c.item_num == item["num"])).first()
@@ -208,31 +264,49 @@ class Catalog:
     def _locations(self, conn: Connection, num: int) -> list[dict[str, Any]]:
         parent = s.items.alias("parent")
         rows = conn.execute(
-            select(s.locations.c.locator, s.locations.c.info, s.inputs.c.path,
-                   parent.c.num.label("parent_num"), parent.c.sha256.label("parent_sha"))
+            select(
+                s.locations.c.locator,
+                s.locations.c.info,
+                s.inputs.c.path,
+                parent.c.num.label("parent_num"),
+                parent.c.sha256.label("parent_sha"),
+            )
             .select_from(
-                s.locations.outerjoin(s.inputs, s.inputs.c.id == s.locations.c.input_id)
-                .outerjoin(parent, parent.c.num == s.locations.c.parent_num)
+                s.locations.outerjoin(s.inputs, s.inputs.c.id == s.locations.c.input_id).outerjoin(
+                    parent, parent.c.num == s.locations.c.parent_num
+                )
             )
             .where(s.locations.c.item_num == num)
             .order_by(s.locations.c.id)
         )
         return [
-            {"path": r.path, "parent": r.parent_num, "locator": r.locator,
-             "info": json.loads(r.info)}
+            {
+                "path": r.path,
+                "parent": r.parent_num,
+                "locator": r.locator,
+                "info": json.loads(r.info),
+            }
             for r in rows
         ]
 
     def report(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            kinds = Counter(
-                dict(conn.execute(select(s.items.c.kind, func.count()).group_by(s.items.c.kind)).all())
+            kinds: Counter[str] = Counter(
+                dict(
+                    conn.execute(
+                        select(s.items.c.kind, func.count()).group_by(s.items.c.kind)
+                    ).all()
+                )
             )
-            statuses = dict(
-                conn.execute(select(s.items.c.status, func.count()).group_by(s.items.c.status)).all()
+            statuses: dict[str, int] = dict(
+                conn.execute(
+                    select(s.items.c.status, func.count()).group_by(s.items.c.status)
+                ).all()
             )
-            inputs = dict(
-                conn.execute(select(s.inputs.c.status, func.count()).group_by(s.inputs.c.status)).all()
+            inputs: dict[str, int] = dict(
+                conn.execute(
+                    select(s.inputs.c.status, func.count()).group_by(s.inputs.c.status)
+                ).all()
             )
             locations = conn.execute(select(func.count()).select_from(s.locations)).scalar_one()
             items = sum(kinds.values())
@@ -276,8 +350,14 @@ class Catalog:
             .subquery()
         )
         bad = conn.execute(
-            select(s.items.c.num, s.items.c.status, s.items.c.reason, s.locations.c.locator,
-                   s.locations.c.parent_num, s.inputs.c.path)
+            select(
+                s.items.c.num,
+                s.items.c.status,
+                s.items.c.reason,
+                s.locations.c.locator,
+                s.locations.c.parent_num,
+                s.inputs.c.path,
+            )
             .join(first_location, first_location.c.item_num == s.items.c.num)
             .join(s.locations, s.locations.c.id == first_location.c.id)
             .outerjoin(s.inputs, s.inputs.c.id == s.locations.c.input_id)
@@ -286,15 +366,28 @@ class Catalog:
         )
         for r in bad:
             source = r.path or f"item {r.parent_num}"
-            out.append({"source": source, "locator": r.locator, "status": r.status,
-                        "reason": r.reason, "item": r.num})
+            out.append(
+                {
+                    "source": source,
+                    "locator": r.locator,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "item": r.num,
+                }
+            )
         for r in conn.execute(
             select(s.failures, s.items.c.name)
             .join(s.items, s.items.c.num == s.failures.c.parent_num)
             .order_by(s.failures.c.id)
         ):
-            out.append({"source": f"item {r.parent_num}" + (f" ({r.name})" if r.name else ""),
-                        "locator": r.locator, "status": r.status, "reason": r.reason})
+            out.append(
+                {
+                    "source": f"item {r.parent_num}" + (f" ({r.name})" if r.name else ""),
+                    "locator": r.locator,
+                    "status": r.status,
+                    "reason": r.reason,
+                }
+            )
         return out
 
     def unfinished_inputs(self) -> int:

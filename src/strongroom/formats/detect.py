@@ -42,6 +42,7 @@ _MAIL_FIELDS = frozenset(
 )
 # "From " envelope line of an mbox: an address (or MAILER-DAEMON) then a ctime-style date.
 _ENVELOPE = re.compile(rb"^From [^\s]*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}\s*$")
+_FIRST_LINE = re.compile(rb"([^\r\n]*)(?:\r\n|\n|\r|$)")
 _EMLX_LENGTH = re.compile(rb"^\s*\d+\s*\r?\n")
 
 _EXTENSION_TYPES = {
@@ -88,16 +89,16 @@ def looks_like_headers(head: bytes) -> int:
 
 
 def is_mbox(head: bytes) -> bool:
-    first = head.split(b"\n", 1)[0].rstrip(b"\r")
-    if not _ENVELOPE.match(first):
+    # The first line ends at LF, CRLF or a bare CR (old Mac files have no LF at all).
+    line = _FIRST_LINE.match(head)
+    if line is None or not _ENVELOPE.match(line.group(1)):
         return False
-    rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
-    return looks_like_headers(rest) > 0
+    return looks_like_headers(head[line.end() :]) > 0
 
 
 def _ole_type(head: bytes, data: bytes | None) -> Detection:
     """An OLE2 compound file is an Outlook message, or a legacy Office document."""
-    import olefile
+    import olefile  # type: ignore[import-untyped]
 
     if data is not None:
         try:
@@ -121,6 +122,12 @@ def detect(head: bytes, name: str | None, data: bytes | None = None) -> Detectio
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return _ole_type(head, data)
     if is_mbox(head):
+        if suffix == ".eml" or (name is not None and ":2," in name):
+            # A .eml file or a Maildir message is one message by its name: its leading From_
+            # line is an envelope, and a "From " line in its body must not split it.
+            return Detection(
+                "email", "message/rfc822", "headers after a From_ line; one message by its name"
+            )
         return Detection("mbox", "application/mbox", "magic: From_ envelope line")
     if _EMLX_LENGTH.match(head) and (
         suffix in (".emlx", ".partial") or looks_like_headers(head.split(b"\n", 1)[-1]) >= 2

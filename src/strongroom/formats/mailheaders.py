@@ -9,11 +9,15 @@ from __future__ import annotations
 import codecs
 import email.errors
 import email.utils
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from email.header import decode_header, make_header
 from typing import Any
 
 from charset_normalizer import from_bytes
+
+# An RFC 5322 group with no members, e.g. "undisclosed-recipients:;": valid, and no address.
+_EMPTY_GROUP = re.compile(r'^\s*(?:"[^"]*"|[^:<>@"])*:\s*;\s*(?:\(.*\))?\s*$', re.DOTALL)
 
 
 def _charset_ok(name: str | None) -> str | None:
@@ -88,7 +92,7 @@ def parse_addresses(values: list[str], defects: list[str], where: str) -> list[d
             continue
         decoded = decode_words(name, defects, where) if name else ""
         result.append({"name": decoded.strip(), "address": address.strip()})
-    if values and not result:
+    if values and not result and not all(_EMPTY_GROUP.match(value) for value in values):
         defects.append(f"{where}: no address found in {values[0][:80]!r}")
     return result
 
@@ -111,7 +115,8 @@ def parse_date(value: str | None, defects: list[str]) -> dict[str, Any] | None:
         fields[0] += 2000 if fields[0] < 50 else 1900
     try:
         zone = timezone(timedelta(seconds=offset or 0))
-        local = datetime(*fields, tzinfo=zone)  # type: ignore[misc]
+        year, month, day, hour, minute, second = fields
+        local = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except (ValueError, OverflowError) as error:
         defects.append(f"Date: impossible date {raw[:60]!r} ({error})")
         return {"raw": raw}

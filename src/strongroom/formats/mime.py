@@ -88,12 +88,21 @@ def _strip_eol(chunk: bytes) -> bytes:
     return chunk
 
 
-def walk(data: bytes, defects: list[str], path: str = "", depth: int = 0) -> RawPart:
+def walk(
+    data: bytes,
+    defects: list[str],
+    path: str = "",
+    depth: int = 0,
+    default_type: str = "text/plain",
+) -> RawPart:
     head, body, found = split_head_body(data)
     where = f"part {path}" if path else "message"
     if not found:
         defects.append(f"{where}: no empty line between headers and body")
     headers = parse_headers(head)
+    # A part without Content-Type is text/plain, but message/rfc822 inside a multipart/digest
+    # (RFC 2046 section 5.1.5).
+    headers.set_default_type(default_type)
     defects.extend(f"{where}: {type(d).__name__}" for d in headers.defects)
     part = RawPart(path, data, headers, body)
     if not part.is_multipart:
@@ -109,6 +118,7 @@ def walk(data: bytes, defects: list[str], path: str = "", depth: int = 0) -> Raw
     if not marks:
         defects.append(f"{where}: boundary {boundary!r} never appears in the body")
         return part
+    child_type = "message/rfc822" if part.content_type == "multipart/digest" else "text/plain"
     closed = any(is_close for _, _, is_close in marks)
     if not closed:
         defects.append(f"{where}: no closing boundary")
@@ -123,7 +133,7 @@ def walk(data: bytes, defects: list[str], path: str = "", depth: int = 0) -> Raw
         if len(part.children) >= MAX_PARTS:
             defects.append(f"{where}: more than {MAX_PARTS} parts; the rest kept only in the raw")
             break
-        part.children.append(walk(chunk, defects, child_path, depth + 1))
+        part.children.append(walk(chunk, defects, child_path, depth + 1, child_type))
     return part
 
 

@@ -10,14 +10,32 @@ from strongroom.formats.base import Container, Format
 from strongroom.formats.document import DocumentFormat, UnsupportedContainer
 from strongroom.formats.outlook_msg import OutlookMsgFormat
 from strongroom.formats.rfc822 import EmailFormat
-from strongroom.sources.archive import ArchiveLimits, CompressedContainer, TarContainer, ZipContainer
+from strongroom.sources.archive import (
+    ArchiveLimits,
+    CompressedContainer,
+    TarContainer,
+    ZipContainer,
+)
 from strongroom.sources.emlx import EmlxContainer
 from strongroom.sources.mbox import MboxContainer
 from strongroom.sources.pst import PstContainer
 
 DETECTION_TYPES = frozenset(
-    {"email", "msg", "document", "mbox", "emlx", "pst", "zip", "tar", "gzip", "bzip2", "xz",
-     "7z", "rar"}
+    {
+        "email",
+        "msg",
+        "document",
+        "mbox",
+        "emlx",
+        "pst",
+        "zip",
+        "tar",
+        "gzip",
+        "bzip2",
+        "xz",
+        "7z",
+        "rar",
+    }
 )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email.errors
-import email.utils
 import email.policy
+import email.utils
 from email.parser import BytesHeaderParser
 from typing import Any
 
@@ -33,6 +33,20 @@ ADDRESS_FIELDS = (
     "resent-cc",
 )
 _STRICT_HEADERS = BytesHeaderParser(policy=email.policy.default)
+# Fields RFC 5322 section 3.6 allows at most once.
+_SINGLE_FIELDS = (
+    "date",
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "subject",
+)
 
 
 def _header_defects(head_bytes: bytes, defects: list[str]) -> None:
@@ -43,12 +57,12 @@ def _header_defects(head_bytes: bytes, defects: list[str]) -> None:
     except Exception as error:  # the strict parser is a diagnostic only
         defects.append(f"headers: strict parser failed ({type(error).__name__})")
         return
-    for name in message:
+    for name in dict.fromkeys(key.lower() for key in message):  # Cc and cc: once
         try:
             values = message.get_all(name) or []
             for value in values:
                 defects.extend(f"{name}: {type(d).__name__}" for d in getattr(value, "defects", ()))
-        except Exception as error:  # noqa: BLE001 - policy.default raises on bad Message-IDs etc.
+        except Exception as error:
             defects.append(f"{name}: unparseable ({type(error).__name__}: {error})")
 
 
@@ -83,8 +97,14 @@ class EmailFormat:
         root = walk(data, defects)
         headers = root.headers
         record: dict[str, Any] = {"headers": [[k, raw_header_str(v)] for k, v in headers.items()]}
+        if headers.get_unixfrom():
+            record["envelope"] = raw_header_str(headers.get_unixfrom()).rstrip("\r\n")
         head_end = len(data) - len(root.body)
         _header_defects(data[:head_end], defects)
+        for field in _SINGLE_FIELDS:
+            count = len(headers.get_all(field, []))
+            if count > 1:
+                defects.append(f"{field}: appears {count} times (RFC 5322 allows one)")
 
         def text_of(field: str) -> str | None:
             value = headers.get(field)

@@ -33,19 +33,18 @@ class RunStats:
     inputs_skipped: int = 0
     inputs_failed: int = 0
     results: int = 0
-    new_items: int = 0
     item_failures: int = 0
     worker_crashes: int = 0
 
     def count(self, batch: list[Result]) -> None:
         for result in batch:
             self.results += 1
-            if isinstance(result, FailureResult):
+            if isinstance(result, FailureResult) or (not result.known and result.status in (
+                Status.FAILED,
+                Status.CORRUPT,
+                Status.ENCRYPTED,
+            )):
                 self.item_failures += 1
-            elif not result.known:
-                self.new_items += 1
-                if result.status in (Status.FAILED, Status.CORRUPT, Status.ENCRYPTED):
-                    self.item_failures += 1
 
 
 @dataclass
@@ -119,13 +118,21 @@ class IngestRun:
         role = "email" if detection.type in ("email", "msg") else "document"
         container = detection.type in self.dispatcher.containers
         task = Task(
-            sha=sha, size=size, name=input_file.path.name, detection=detection,
-            role="container" if container else role, locator="file", input_id=input_id,
-            info=input_file.info, known=self.catalog.item_num(sha) is not None,
+            sha=sha,
+            size=size,
+            name=input_file.path.name,
+            detection=detection,
+            role="container" if container else role,
+            locator="file",
+            input_id=input_id,
+            info=input_file.info,
+            known=self.catalog.item_num(sha) is not None,
             explode=not container,
         )
         self._add(task)
-        if container and not task.known:
+        # A known container is exploded again unless an input holding it finished: a killed
+        # run may have recorded the container but not yet all of its children.
+        if container and not (task.known and self.catalog.input_with_sha_done(sha)):
             self._explode_here(task)
         self._input_done_at.append((self._seq, input_id, sha, input_file.size))
 
@@ -143,12 +150,12 @@ class IngestRun:
                 self._add(planned)
         except ContainerError as error:
             self._add_result(self._container_failure(task, error.status, str(error)))
-        except Exception as error:  # noqa: BLE001 - a reader's bug must not stop the run
+        except Exception as error:
             reason = f"{task.detection.type} reader failed: {type(error).__name__}: {error}"
             self._add_result(self._container_failure(task, Status.FAILED, reason))
 
     def _container_failure(self, task: Task, status: str, reason: str) -> FailureResult:
-        return FailureResult(task.sha, "container", status, reason)
+        return FailureResult(task.sha, "", status, reason)  # "": the container itself
 
     # -- batching and ordered commits -------------------------------------------------------
     def _add(self, task: Task) -> None:
@@ -237,9 +244,17 @@ class IngestRun:
 
 def _crashed(task: Task) -> ItemResult:
     return ItemResult(
-        sha=task.sha, size=task.size, name=task.name, kind=task.role, format=task.detection.type,
-        mime=task.detection.mime, detected_by=task.detection.reason, status=Status.FAILED,
+        sha=task.sha,
+        size=task.size,
+        name=task.name,
+        kind=task.role,
+        format=task.detection.type,
+        mime=task.detection.mime,
+        detected_by=task.detection.reason,
+        status=Status.FAILED,
         reason="the worker process died while handling this item (crash or out of memory)",
-        locator=task.locator, input_id=task.input_id, parent_sha=task.parent_sha, info=task.info,
+        locator=task.locator,
+        input_id=task.input_id,
+        parent_sha=task.parent_sha,
+        info=task.info,
     )
-

@@ -51,7 +51,7 @@ class ItemResult:
 @dataclass
 class FailureResult:
     parent_sha: str
-    locator: str
+    locator: str  # where in the container; "" when the container as a whole failed
     status: str
     reason: str
 

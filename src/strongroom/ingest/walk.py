@@ -47,8 +47,8 @@ def maildir_info(path: Path) -> dict[str, Any]:
 
 def walk_inputs(paths: list[Path], exclude: tuple[Path, ...] = ()) -> Iterator[InputFile]:
     excluded = {p.resolve() for p in exclude}
-    for root in paths:
-        root = root.resolve()
+    for given in paths:
+        root = given.resolve()
         if root.is_file():
             yield _input(root)
             continue

@@ -90,10 +90,20 @@ class Dispatcher:
     def _handle(self, task: Task, out: list[Result]) -> None:
         detection = task.detection
         result = ItemResult(
-            sha=task.sha, size=task.size, name=task.name, kind=task.role, format=detection.type,
-            mime=detection.mime, detected_by=detection.reason, status=Status.OK, reason=None,
-            locator=task.locator, input_id=task.input_id, parent_sha=task.parent_sha,
-            info=task.info, known=task.known,
+            sha=task.sha,
+            size=task.size,
+            name=task.name,
+            kind=task.role,
+            format=detection.type,
+            mime=detection.mime,
+            detected_by=detection.reason,
+            status=Status.OK,
+            reason=None,
+            locator=task.locator,
+            input_id=task.input_id,
+            parent_sha=task.parent_sha,
+            info=task.info,
+            known=task.known,
         )
         out.append(result)
         if task.known:
@@ -110,7 +120,7 @@ class Dispatcher:
             result.status, result.reason = error.status, str(error)
         except MemoryError:
             result.status, result.reason = Status.FAILED, "out of memory while parsing"
-        except Exception as error:  # noqa: BLE001 - a handler's bug must not stop the run
+        except Exception as error:
             result.status = Status.FAILED
             result.reason = f"{detection.type} handler failed: {type(error).__name__}: {error}"
 

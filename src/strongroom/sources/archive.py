@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from strongroom.formats.base import Child, ContainerError, Status
 
@@ -27,7 +27,7 @@ class ArchiveLimits:
     max_members: int = 100_000
 
 
-def _read_bounded(stream: BinaryIO, limit: int) -> bytes | None:
+def _read_bounded(stream: IO[bytes], limit: int) -> bytes | None:
     data = stream.read(limit + 1)
     return None if len(data) > limit else data
 
@@ -91,8 +91,14 @@ class ZipContainer:
             data,
             locator,
             name,
-            info={"modified": "%04d-%02d-%02dT%02d:%02d:%02d" % member.date_time},
+            info={"modified": _zip_time(member.date_time)},
         )
+
+
+def _zip_time(fields: tuple[int, int, int, int, int, int]) -> str:
+    """A member's stored time as written, even when it is not a valid date."""
+    year, month, day, hour, minute, second = fields
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
 def zlib_error() -> type[Exception]:
@@ -145,7 +151,12 @@ class TarContainer:
                 )
 
 
-_OPENERS = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
+def _open_stream(kind: str, path: Path) -> IO[bytes]:
+    if kind == "gzip":
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        return bz2.BZ2File(path, "rb")
+    return lzma.LZMAFile(path, "rb")
 
 
 class CompressedContainer:
@@ -161,8 +172,8 @@ class CompressedContainer:
             return
         inner = path.name.rsplit(".", 1)[0] if "." in path.name else None
         try:
-            with _OPENERS[self.name](path, "rb") as stream:
-                data = _read_bounded(stream, self.limits.max_member_bytes)  # type: ignore[arg-type]
+            with _open_stream(self.name, path) as stream:
+                data = _read_bounded(stream, self.limits.max_member_bytes)
         except (OSError, EOFError, lzma.LZMAError, zlib_error()) as error:
             raise ContainerError(f"{self.name}: {error}") from error
         if data is None:

@@ -13,13 +13,13 @@ child's info. The blank line mbox writers put before the next envelope is not pa
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from strongroom.formats.base import Child
-from strongroom.formats.detect import is_mbox
+from strongroom.formats.base import Child, ContainerError
 
 _ENVELOPE = re.compile(rb"^From \S*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}\s*$")
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)[ \t]*$", re.IGNORECASE)
@@ -108,6 +108,8 @@ class MboxContainer:
     def _content_length_lands(self, path: Path, position: int) -> bool:
         """Does a Content-Length end exactly at the next envelope (or the end of the file)?"""
         with path.open("rb") as handle:
+            if position > handle.seek(0, os.SEEK_END):
+                return False  # a length past the end of the file lands nowhere
             handle.seek(position)
             after = handle.read(512)
         after = after.lstrip(b"\r\n")
@@ -116,13 +118,11 @@ class MboxContainer:
     def explode(self, path: Path) -> Iterator[Child]:
         eol = _file_eol(path)
         with path.open("rb") as handle:
-            if not is_mbox(handle.read(8192)):
-                return
-            handle.seek(0)
             current: _Message | None = None
             index = 0
+            preamble: list[bytes] = []  # bytes before the first envelope: kept, never dropped
             for offset, line in _lines(handle, eol):
-                starts = line.startswith(b"From ") and _ENVELOPE.match(line.rstrip(b"\r\n"))
+                starts = line.startswith(b"From ") and bool(_ENVELOPE.match(line.rstrip(b"\r\n")))
                 if starts and current is not None and current.body_extends_past(offset):
                     assert current.body_offset is not None and current.content_length is not None
                     end = current.body_offset + current.content_length
@@ -131,8 +131,19 @@ class MboxContainer:
                     if current is not None:
                         yield current.child(eol, index)
                         index += 1
+                    elif b"".join(preamble).strip():
+                        yield _preamble(b"".join(preamble))
                     current = _Message(offset, line)
                 elif current is not None:
                     current.add(offset, line)
+                else:
+                    preamble.append(line)
             if current is not None:
                 yield current.child(eol, index)
+            elif preamble:
+                raise ContainerError("no From_ envelope line: not an mbox")
+
+
+def _preamble(data: bytes) -> Child:
+    info = {"offset": 0, "length": len(data), "error": "bytes before the first From_ line"}
+    return Child(data, f"offset 0 length {len(data)}", info=info)
