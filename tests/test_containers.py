@@ -140,3 +140,12 @@ def test_tar_gz_and_single_gzip(tmp_path: Path) -> None:
 )
 def test_detection(head: bytes, name: str | None, expected: str) -> None:
     assert detect(head, name).type == expected
+
+
+def test_winmail_dat_attachments_become_items(tmp_path: Path, corpora: Path) -> None:
+    winmail = corpora / "tika-test-documents" / "tika-parser-microsoft-module" / "testWINMAIL.dat"
+    case = _ingest(tmp_path, winmail)
+    container = case.item("1")
+    assert container["format"] == "tnef"
+    names = sorted(child["name"] for child in container["children"])
+    assert names == ["body.rtf", "quick.doc", "quick.html", "quick.pdf", "quick.txt", "quick.xml"]

@@ -119,6 +119,8 @@ def detect(head: bytes, name: str | None, data: bytes | None = None) -> Detectio
     suffix = PurePath(name).suffix.lower() if name else ""
     if head.startswith(b"!BDN"):
         return Detection("pst", "application/vnd.ms-outlook-pst", "magic: !BDN (PST/OST)")
+    if head.startswith(b"\x78\x9f\x3e\x22"):
+        return Detection("tnef", "application/vnd.ms-tnef", "magic: TNEF signature (winmail.dat)")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return _ole_type(head, data)
     if is_mbox(head):

@@ -19,6 +19,7 @@ from strongroom.sources.archive import (
 from strongroom.sources.emlx import EmlxContainer
 from strongroom.sources.mbox import MboxContainer
 from strongroom.sources.pst import PstContainer
+from strongroom.sources.tnef import TnefContainer
 
 DETECTION_TYPES = frozenset(
     {
@@ -35,6 +36,7 @@ DETECTION_TYPES = frozenset(
         "xz",
         "7z",
         "rar",
+        "tnef",
     }
 )
 
@@ -59,6 +61,7 @@ def containers(limits: ArchiveLimits) -> dict[str, Container]:
         "gzip": CompressedContainer("gzip", limits),
         "bzip2": CompressedContainer("bzip2", limits),
         "xz": CompressedContainer("xz", limits),
+        "tnef": TnefContainer(),
     }
 
 
