@@ -20,7 +20,7 @@ from email.policy import compat32
 from typing import Any, TypeVar
 
 import extract_msg
-import RTFDE  # type: ignore[import-untyped]
+import RTFDE
 from extract_msg.encoding import lookupCodePage
 from extract_msg.enums import AttachmentType, ErrorBehavior, RecipientType
 from extract_msg.exceptions import InvalidFileFormatError
