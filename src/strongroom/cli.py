@@ -254,7 +254,10 @@ def demo(
         layout=layout,
     )
     manifest = build_dump(out_dir, spec)
-    err.print(f"wrote {manifest.emails} emails and {manifest.attachments} attachments to {out_dir}")
+    err.print(
+        f"wrote {manifest.emails_written} emails and {manifest.attachments_written} "
+        f"attachments to {out_dir}"
+    )
 
 
 def main() -> None:
@@ -275,4 +278,13 @@ def main() -> None:
         sys.exit(ExitStatus.ERROR)
     except BrokenPipeError:
         sys.exit(ExitStatus.OK)
+    except KeyboardInterrupt:
+        err.print("interrupted; rerun the same command to complete the work")
+        sys.exit(ExitStatus.ERROR)
+    except Exception as error:
+        err.print(f"[red]internal error:[/red] {escape(f'{type(error).__name__}: {error}')}")
+        err.print("this is a bug in strongroom; rerun with STRONGROOM_DEBUG=1 for the traceback")
+        if os.environ.get("STRONGROOM_DEBUG"):
+            raise
+        sys.exit(ExitStatus.ERROR)
     sys.exit(code if isinstance(code, int) else ExitStatus.OK)

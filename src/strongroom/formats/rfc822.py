@@ -33,6 +33,7 @@ ADDRESS_FIELDS = (
     "resent-cc",
 )
 _STRICT_HEADERS = BytesHeaderParser(policy=email.policy.default)
+_MESSAGE_ENCODINGS = ("", "7bit", "8bit", "binary")
 # Fields RFC 5322 section 3.6 allows at most once.
 _SINGLE_FIELDS = (
     "date",
@@ -149,6 +150,12 @@ class EmailFormat:
         parts.append(entry)
         payload = decoded_body(part, parsed.defects)
         entry["size"] = len(payload)
+        encoding = str(part.headers.get("content-transfer-encoding", "")).strip().lower()
+        if part.content_type == "message/rfc822" and encoding not in _MESSAGE_ENCODINGS:
+            parsed.defects.append(
+                f"part {entry['path']}: message/rfc822 sent with Content-Transfer-Encoding "
+                f"{encoding!r} (RFC 2046 section 5.2.1 allows 7bit, 8bit, binary); decoded"
+            )
         if part is not None and _is_attachment(part, params) and not part.is_multipart:
             parsed.children.append(
                 Child(
