@@ -98,7 +98,7 @@ def is_mbox(head: bytes) -> bool:
 
 def _ole_type(head: bytes, data: bytes | None) -> Detection:
     """An OLE2 compound file is an Outlook message, or a legacy Office document."""
-    import olefile  # type: ignore[import-untyped]
+    import olefile
 
     if data is not None:
         try:

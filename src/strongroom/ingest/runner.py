@@ -39,11 +39,15 @@ class RunStats:
     def count(self, batch: list[Result]) -> None:
         for result in batch:
             self.results += 1
-            if isinstance(result, FailureResult) or (not result.known and result.status in (
-                Status.FAILED,
-                Status.CORRUPT,
-                Status.ENCRYPTED,
-            )):
+            if isinstance(result, FailureResult) or (
+                not result.known
+                and result.status
+                in (
+                    Status.FAILED,
+                    Status.CORRUPT,
+                    Status.ENCRYPTED,
+                )
+            ):
                 self.item_failures += 1
 
 
