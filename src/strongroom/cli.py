@@ -27,8 +27,8 @@ from strongroom.case import Case
 from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _case_root(ctx: click.Context) -> Path:
