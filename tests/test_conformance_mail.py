@@ -552,10 +552,13 @@ def test_notmuch_parsed_facts(notmuch: Ingested) -> None:
     assert denied["record"]["subject"] == (
         "Post to freebsd-hackers@FreeBSD.org denied: Re: rcd(8) - new service manager daemon"
     )
-    # Its second part is a message/rfc822 with no bytes at all: kept as an empty message.
+    # Its second part is a message/rfc822 with no bytes at all: kept as an empty message, and
+    # that is the defect (a part of headers alone needs no empty line after them).
+    assert denied["record"]["defects"] == ["part 2: attached message/rfc822 is empty"]
     (empty,) = [c for c in denied["children"] if c["locator"] == "part 2"]
     assert case.raw(str(empty["num"])) == b""
     assert empty["kind"] == "email"
+    assert case.item(str(empty["num"]))["record"]["defects"] == ["message: empty"]
     # Two Cc fields in one header (broken/broken-cc): both read, and the defect recorded.
     broken_cc = case.item(sha256((root / "broken" / "broken-cc").read_bytes()))
     assert [a["address"] for a in broken_cc["record"]["addresses"]["cc"]] == [
@@ -672,6 +675,11 @@ def test_cpython_parsed_facts(cpython: Ingested) -> None:
     assert [c["locator"] for c in nested] == [f"part 3.{n}" for n in range(1, 6)]
     first = case.item(str(nested[0]["num"]))
     assert first["record"]["subject"] == "[Ppp] testing #1"
+    # msg_35: no empty line after the headers; the first line that is not a header starts the
+    # body (as in the standard library), so its text is not lost.
+    no_separator = case.item(sha256((root / "msg_35.txt").read_bytes()))
+    assert no_separator["text"] == "counter to RFC 2822, there's no separating newline here\n"
+    assert no_separator["record"]["defects"] == ["message: no empty line between headers and body"]
     # msg_16: a delivery report; the bounced message is kept as an attached email.
     report = case.item(sha256((root / "msg_16.txt").read_bytes()))
     assert [(c["locator"], c["kind"]) for c in report["children"]] == [
@@ -915,6 +923,9 @@ def test_outlook_parsed_facts(outlook: Ingested) -> None:
     assert [d.split(":")[0] for d in encoded] == ["part 6", "part 7"]
     (part6,) = [c for c in inlines["children"] if c["locator"] == "part 6"]
     assert outlook.case.raw(str(part6["num"])) == b"Attachment Content"
+    # Unencoded UTF-8 bytes in a quoted display name (read by eye: "M\xc3\xbcller Peter").
+    raw8 = item("TestWithInlineHavingNoContentDisposition.eml")["record"]["addresses"]
+    assert [raw8[field][0]["name"] for field in ("from", "to", "cc")] == ["Müller Peter"] * 3
     # A file cut off before both closing boundaries.
     cut = item("TestWithInlineHavingWindows1252Fields.eml")
     assert cut["record"]["defects"] == [

@@ -177,3 +177,56 @@ def test_bare_cr_message_is_split() -> None:
     root = walk(data, [])
     assert root.headers["subject"] == "cr"
     assert root.body == b"body line\r"
+
+
+def test_unencoded_8bit_header_bytes_survive() -> None:
+    # Raw UTF-8 and Latin-1 bytes in headers are common in leaked mail; compat32 alone hands
+    # them back as a Header whose str() replaces every byte with U+FFFD.
+    data = (
+        b'From: "M\xc3\xbcller Peter" <p@example.ch>\n'
+        b"Subject: Gr\xfc\xdfe aus K\xf6ln\n"
+        b'Content-Type: multipart/mixed; boundary="b"\n\n'
+        b"--b\nContent-Type: text/plain\n\nhello\n"
+        b"--b\nContent-Type: application/pdf\n"
+        b'Content-Disposition: attachment; filename="Bericht f\xc3\xbcr M\xc3\xa4rz.pdf"\n\n'
+        b"%PDF-1.4\n"
+        b"--b--\n"
+    )
+    parsed = EmailFormat().parse(data, None)
+    assert parsed.record["addresses"]["from"] == [
+        {"name": "Müller Peter", "address": "p@example.ch"}
+    ]
+    assert parsed.record["subject"] == "Grüße aus Köln"  # not UTF-8: read as windows-1252
+    assert ["Subject", "Grüße aus Köln"] in parsed.record["headers"]
+    (pdf,) = parsed.children
+    assert pdf.name == "Bericht für März.pdf"
+    assert parsed.record["parts"][1]["filename"] == "Bericht für März.pdf"
+
+
+def test_headers_end_at_the_first_line_that_is_not_a_header() -> None:
+    data = b"From: a@example.org\nSubject: s\nthis line is body text\nsecond: looks like a header\n"
+    defects: list[str] = []
+    root = walk(data, defects)
+    assert defects == ["message: no empty line between headers and body"]
+    assert root.body == b"this line is body text\nsecond: looks like a header\n"
+    assert root.headers["subject"] == "s"
+    assert "this line is body text" in EmailFormat().parse(data, None).text
+
+
+def test_a_part_of_headers_alone_needs_no_empty_line() -> None:
+    # RFC 2046 5.1.1: body-part := MIME-part-headers [CRLF *OCTET]; the line ending before the
+    # delimiter belongs to the delimiter.
+    data = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n'
+        b"--b\nContent-Type: text/plain\n\nfirst\n"
+        b"--b\nContent-Type: text/plain\n"
+        b"--b--\n"
+    )
+    defects: list[str] = []
+    root = walk(data, defects)
+    assert defects == []
+    assert root.children[1].raw == b"Content-Type: text/plain"
+    assert root.children[1].body == b""
+    empty: list[str] = []
+    walk(b"", empty)
+    assert empty == ["message: empty"]

@@ -11,7 +11,7 @@ import email.errors
 import email.utils
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from typing import Any
 
 from charset_normalizer import from_bytes
@@ -54,6 +54,11 @@ def decode_bytes(data: bytes, declared: str | None, defects: list[str], where: s
 
 def raw_header_str(value: Any) -> str:
     """A compat32 header value as text; 8-bit bytes (kept as surrogates) are decoded here."""
+    if isinstance(value, Header):  # compat32 wraps 8-bit values; its str() loses the bytes
+        value = "".join(
+            chunk.decode("ascii", "surrogateescape") if isinstance(chunk, bytes) else chunk
+            for chunk, _charset in decode_header(value)
+        )
     text = str(value)
     try:
         text.encode("utf-8")

@@ -14,9 +14,25 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.policy import compat32
+from email.policy import Compat32
 
-_HEADER_PARSER = BytesHeaderParser(policy=compat32)
+from strongroom.formats.mailheaders import raw_header_str
+
+
+class _RawHeaders(Compat32):
+    """compat32, except that a value holding 8-bit bytes comes back as the raw string (the bytes
+    kept as surrogates, for `raw_header_str` to decode) instead of a `Header` whose str() has
+    replaced each byte with U+FFFD: an unencoded "Müller" or "Grüße.pdf" must survive."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+_HEADER_PARSER = BytesHeaderParser(policy=_RawHeaders())
+# A line the header parser reads as part of the headers: a field name and a colon, or a folded
+# continuation (the standard library's feedparser uses the same test).
+_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]*:|[ \t]")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)?")
 MAX_PARTS = 10_000  # beyond this a message is hostile, not mail
 
 
@@ -30,7 +46,7 @@ class RawPart:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get_content_type()
+        return raw_header_str(self.headers.get_content_type())
 
     @property
     def is_multipart(self) -> bool:
@@ -48,7 +64,12 @@ def line_ending(data: bytes) -> bytes:
 
 
 def split_head_body(data: bytes) -> tuple[bytes, bytes, bool]:
-    """Headers and body at the first empty line; (head, body, found_separator)."""
+    """Headers and body at the first empty line; (head, body, found_separator).
+
+    As in the header parser, the headers also end at the first line that is not a header field
+    or a folded continuation: without an empty line, that line starts the body, so its text is
+    searched and shown rather than lost between a header block nobody reads and an empty body.
+    """
     eol = line_ending(data)
     if data.startswith(eol):
         return b"", data[len(eol) :], True
@@ -59,10 +80,18 @@ def split_head_body(data: bytes) -> tuple[bytes, bytes, bool]:
         candidates = [
             (data.find(sep), sep) for sep in (b"\r\n\r\n", b"\n\n", b"\r\r") if sep in data
         ]
-        if not candidates:
-            return data, b"", False
-        position, separator = min(candidates)
-    end = position + len(eol)
+        if candidates:
+            position, separator = min(candidates)
+    region = data if position < 0 else data[:position]
+    start = 0
+    while start < len(region):
+        line = _LINE.match(region, start).group()  # type: ignore[union-attr]  # always matches
+        if not (_HEADER_LINE.match(line) or (start == 0 and line.startswith(b"From "))):
+            return data[:start], data[start:], False
+        start += len(line)
+    if position < 0:
+        return data, b"", False
+    end = position + len(separator) // 2
     return data[:end], data[position + len(separator) :], True
 
 
@@ -97,7 +126,10 @@ def walk(
 ) -> RawPart:
     head, body, found = split_head_body(data)
     where = f"part {path}" if path else "message"
-    if not found:
+    if not data:
+        defects.append(f"{where}: empty")
+    elif not found and body:
+        # Headers alone need no empty line after them (RFC 5322 section 3.5, RFC 2046 5.1.1).
         defects.append(f"{where}: no empty line between headers and body")
     headers = parse_headers(head)
     # A part without Content-Type is text/plain, but message/rfc822 inside a multipart/digest

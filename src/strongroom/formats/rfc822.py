@@ -76,7 +76,7 @@ def _params(part: RawPart) -> dict[str, str | None]:
     charset = headers.get_content_charset()
     return {
         "filename": raw_header_str(filename) if filename else None,
-        "disposition": disposition,
+        "disposition": raw_header_str(disposition) if disposition else None,
         "charset": charset,
     }
 
@@ -151,6 +151,8 @@ class EmailFormat:
         payload = decoded_body(part, parsed.defects)
         entry["size"] = len(payload)
         encoding = str(part.headers.get("content-transfer-encoding", "")).strip().lower()
+        if part.content_type == "message/rfc822" and not payload:
+            parsed.defects.append(f"part {entry['path']}: attached message/rfc822 is empty")
         if part.content_type == "message/rfc822" and encoding not in _MESSAGE_ENCODINGS:
             parsed.defects.append(
                 f"part {entry['path']}: message/rfc822 sent with Content-Transfer-Encoding "
