@@ -10,6 +10,8 @@ from strongroom.blobs import BlobStore
 from strongroom.catalog import Catalog
 from strongroom.config import IngestPolicy
 from strongroom.errors import CaseError, NotFound, UsageError
+from strongroom.index.search import SearchResult, count, run_search
+from strongroom.index.store import SearchIndex
 from strongroom.ingest.runner import IngestRun, Progress
 
 CATALOG_FILE = "catalog.sqlite"
@@ -42,6 +44,7 @@ class Case:
         self.root = root
         self.blobs = BlobStore(root / "blobs")
         self.catalog = Catalog(f"sqlite:///{root / CATALOG_FILE}")
+        self.index = SearchIndex(root / "index")
 
     @classmethod
     def init(cls, root: Path) -> Case:
@@ -54,7 +57,6 @@ class Case:
         (root / MARKER).write_text("strongroom case directory; see catalog.sqlite and blobs/\n")
         case = cls(root)
         case.blobs.create()
-        (root / "index").mkdir(exist_ok=True)
         case.catalog.create()
         return case
 
@@ -87,6 +89,7 @@ class Case:
         )
         before = self.catalog.report()["items"]
         stats = run.run(paths)
+        self.index.update(self.catalog)
         report = self.report()
         return IngestSummary(
             report=report,
@@ -113,3 +116,38 @@ class Case:
 
     def raw(self, key: str) -> bytes:
         return self.blobs.read(self.item(key)["sha256"])
+
+    # -- search -----------------------------------------------------------------------------
+    def _current_index(self) -> SearchIndex:
+        """The index, first brought up to date: repairs a crash between catalog and index."""
+        self.index.update(self.catalog)
+        return self.index
+
+    def thread_members(self, num: int) -> list[int]:
+        return self.catalog.thread_members(num)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str = "relevance",
+        facets: bool = True,
+    ) -> SearchResult:
+        return run_search(
+            self._current_index(),
+            self.catalog,
+            query,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            facets=facets,
+            thread_members=self.thread_members,
+        )
+
+    def count(self, query: str) -> int:
+        return count(self._current_index(), query, self.thread_members)
+
+    def reindex(self) -> int:
+        return self.index.rebuild(self.catalog)

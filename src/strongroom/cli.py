@@ -222,6 +222,102 @@ def _print_item(item: dict[str, Any]) -> None:
 
 
 @cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance")
+@click.option("--json", "as_json", is_flag=True, help="Print total, hits and facets as JSON.")
+@click.option("--count", "only_count", is_flag=True, help="Print only the number of matches.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV.")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    limit: int,
+    offset: int,
+    sort: str,
+    as_json: bool,
+    only_count: bool,
+    as_csv: bool,
+) -> None:
+    """Search the case. Words (all must match, stemmed), "exact phrases", OR, NOT or -,
+    (parentheses), prefix*, and fields: from: to: cc: bcc: participant: subject: body:
+    attachment: filename: type: kind: id: msgid: thread: date:2016-05..2016-06 size:>1MB
+    has:attachment is:defective. Addresses match by address, name words or @domain."""
+    case = Case.open(_case_root(ctx))
+    text = " ".join(query)
+    if only_count:
+        click.echo(case.count(text))
+        return
+    result = case.search(text, limit=limit, offset=offset, sort=sort, facets=as_json)
+    if as_json:
+        _print_json(result.to_json())
+    elif as_csv:
+        _print_csv(result.hits)
+    else:
+        _print_hits(result.total, result.hits, offset)
+
+
+def _print_csv(hits: list[dict[str, Any]]) -> None:
+    import csv
+
+    columns = [
+        "id",
+        "kind",
+        "date",
+        "date_offset",
+        "from",
+        "from_name",
+        "subject",
+        "name",
+        "parent",
+        "snippet",
+    ]
+    writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore")
+    writer.writeheader()
+    for hit in hits:
+        writer.writerow({**hit, "snippet": _plain(hit.get("snippet") or "")})
+
+
+def _plain(snippet: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(snippet.replace("<mark>", "").replace("</mark>", ""))
+
+
+def _print_hits(total: int, hits: list[dict[str, Any]], offset: int) -> None:
+    out.print(f"[bold]{total}[/bold] matching items" + (f", from {offset + 1}" if offset else ""))
+    for hit in hits:
+        who = hit.get("from_name") or hit.get("from") or ""
+        title = hit.get("subject") or hit.get("name") or ""
+        where = f" in #{hit['parent']}" if hit["kind"] == "attachment" and hit.get("parent") else ""
+        out.print(
+            f"[bold]#{hit['id']}[/bold] {hit['kind']}{where} {(hit.get('date') or '')[:10]} "
+            f"{escape(who)} — {escape(title)}"
+        )
+        if hit.get("snippet"):
+            import html as html_module
+
+            marked = escape(
+                html_module.unescape(
+                    hit["snippet"].replace("<mark>", "\x00").replace("</mark>", "\x01")
+                )
+            )
+            marked = marked.replace("\x00", "[reverse]").replace("\x01", "[/reverse]")
+            source = f"({hit['snippet_from']}) " if hit.get("snippet_from") else ""
+            out.print(f"    {escape(source)}{marked}")
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the catalog."""
+    case = Case.open(_case_root(ctx))
+    count = case.reindex()
+    err.print(f"indexed {count} items")
+
+
+@cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option(
     "--preset",

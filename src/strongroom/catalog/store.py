@@ -390,6 +390,12 @@ class Catalog:
             )
         return out
 
+    def thread_members(self, num: int) -> list[int]:
+        """Every item number in the thread of item `num` (just `num` until threads exist)."""
+        with self.engine.connect() as conn:
+            exists = conn.execute(select(s.items.c.num).where(s.items.c.num == num)).first()
+        return [num] if exists else []
+
     def unfinished_inputs(self) -> int:
         with self.engine.connect() as conn:
             return int(

@@ -1,0 +1,1 @@
+"""Analyses computed from the catalog's records: conversation threads, and more to come."""

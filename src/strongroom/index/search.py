@@ -1,0 +1,164 @@
+"""Running a query: ranked or dated hits, exact totals, facets, and highlighted snippets."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import tantivy
+
+from strongroom.catalog.index_rows import attachment_texts, summaries, texts_for
+from strongroom.catalog.store import Catalog
+from strongroom.errors import UsageError
+from strongroom.index.schema import STEMMED, analyzers
+from strongroom.index.store import SearchIndex
+from strongroom.query.compile import Compiler, Terms
+from strongroom.query.parser import parse
+
+SORTS = ("relevance", "date", "-date")
+FACETS = {
+    "senders": "from_addr",
+    "recipients": "to_addr",
+    "sender_domains": "from_domain",
+    "types": "type",
+    "kinds": "kind",
+    "years": "year",
+}
+# The index's tokenizer (schema.TOKEN_PATTERN) in Python's regex dialect.
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+")
+SNIPPET_WORDS = 28
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[dict[str, Any]]
+    facets: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "total": self.total, "hits": self.hits, "facets": self.facets}
+
+
+def run_search(
+    index: SearchIndex,
+    catalog: Catalog,
+    query: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    sort: str = "relevance",
+    facets: bool = True,
+    thread_members: Callable[[int], list[int]] = lambda _n: [],
+) -> SearchResult:
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+    compiler = Compiler(index.schema, query, thread_members)
+    compiled = compiler.compile(parse(query))
+    searcher = index.index.searcher()
+    options: dict[str, Any] = {"limit": max(limit, 0) or 1, "offset": offset, "count": True}
+    if sort != "relevance":
+        options["order_by_field"] = "date"
+        options["order"] = tantivy.Order.Asc if sort == "date" else tantivy.Order.Desc
+    found = searcher.search(compiled, **options)
+    nums = [searcher.doc(address)["num"][0] for _score, address in found.hits][:limit]
+    details = summaries(catalog, nums)
+    hits = [details[n] for n in nums if n in details]
+    Snippets(catalog, compiler.terms, index).add(hits)
+    result = SearchResult(query, _total(found), hits)
+    if facets:
+        result.facets = _facets(searcher, compiled)
+    return result
+
+
+def count(index: SearchIndex, query: str, thread_members: Callable[[int], list[int]]) -> int:
+    compiled = Compiler(index.schema, query, thread_members).compile(parse(query))
+    return _total(index.index.searcher().search(compiled, limit=1, count=True))
+
+
+def _total(found: tantivy.SearchResult) -> int:
+    # `count` is missing from tantivy's type stubs but present when count=True is asked.
+    total: int = found.count  # type: ignore[attr-defined]
+    return total
+
+
+def _facets(searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        name: {"terms": {"field": field_name, "size": 10}} for name, field_name in FACETS.items()
+    }
+    spec["months"] = {"terms": {"field": "month", "size": 1200, "order": {"_key": "asc"}}}
+    spec["has_attachment"] = {"terms": {"field": "has_attachment", "size": 2}}
+    raw = searcher.aggregate(query, spec)
+    out: dict[str, Any] = {}
+    for name, data in raw.items():
+        buckets = [{"value": b["key"], "count": b["doc_count"]} for b in data.get("buckets", [])]
+        if name == "has_attachment":
+            out[name] = {("yes" if b["value"] else "no"): b["count"] for b in buckets}
+        else:
+            out[name] = buckets
+    return out
+
+
+class Snippets:
+    """Highlighted fragments cut from the catalog's text around the first match."""
+
+    def __init__(self, catalog: Catalog, terms: Terms, index: SearchIndex) -> None:
+        self.catalog = catalog
+        self.terms = terms
+        self.stemmer = analyzers()[STEMMED]
+        self._stems: dict[str, str] = {}
+
+    def matches(self, word: str) -> bool:
+        lower = word.lower()
+        if lower in self.terms.exact or any(lower.startswith(p) for p in self.terms.prefixes):
+            return True
+        if not self.terms.stems:
+            return False
+        if lower not in self._stems:
+            tokens = self.stemmer.analyze(lower)
+            self._stems[lower] = tokens[0] if tokens else lower
+        return self._stems[lower] in self.terms.stems
+
+    def add(self, hits: list[dict[str, Any]]) -> None:
+        texts = texts_for(self.catalog, [hit["id"] for hit in hits])
+        for hit in hits:
+            hit["snippet"], hit["snippet_from"] = self._for(hit, texts.get(hit["id"], ""))
+
+    def _for(self, hit: dict[str, Any], text: str) -> tuple[str, str | None]:
+        wants_attachment = "attachment" in self.terms.fields
+        if not wants_attachment and "body" not in self.terms.fields and hit.get("subject"):
+            fragment = self.cut(hit["subject"], whole=True)
+            if fragment:
+                return fragment, "subject"
+        if text and not wants_attachment:
+            fragment = self.cut(text)
+            if fragment:
+                return fragment, "attachment" if hit["kind"] == "attachment" else "body"
+        for num, name, attached in attachment_texts(self.catalog, hit["id"]):
+            fragment = self.cut(attached)
+            if fragment:
+                return fragment, f"attachment #{num} {name}".strip()
+        return html.escape(" ".join(text.split()[:SNIPPET_WORDS])), None
+
+    def cut(self, text: str, *, whole: bool = False) -> str:
+        words = list(_WORD.finditer(text))
+        first = next((i for i, m in enumerate(words) if self.matches(m.group())), None)
+        if first is None:
+            return ""
+        start = 0 if whole else max(0, first - SNIPPET_WORDS // 3)
+        end = len(words) if whole else min(len(words), start + SNIPPET_WORDS)
+        begin_char = words[start].start()
+        end_char = words[end - 1].end()
+        pieces, cursor = [], begin_char
+        for match in words[start:end]:
+            pieces.append(html.escape(text[cursor : match.start()]))
+            escaped = html.escape(match.group())
+            pieces.append(f"<mark>{escaped}</mark>" if self.matches(match.group()) else escaped)
+            cursor = match.end()
+        fragment = " ".join("".join(pieces).split())
+        prefix = "… " if begin_char > 0 else ""
+        suffix = " …" if end_char < len(text.rstrip()) else ""
+        return prefix + fragment + suffix

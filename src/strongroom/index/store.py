@@ -1,0 +1,183 @@
+"""The Tantivy index: derived from the catalog, rebuilt at will, repaired automatically.
+
+A marker file records the schema version and the last item number indexed. Documents are
+deleted by number before they are added, so replaying items after a crash (the index committed,
+the marker not yet written) leaves no duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from strongroom.catalog.index_rows import iter_index_rows, max_num
+from strongroom.catalog.store import Catalog
+from strongroom.index.schema import INDEX_SCHEMA_VERSION, ROLES, analyzers, build_schema
+
+MARKER = "strongroom-index.json"
+_TYPES = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/msword": "doc",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.ms-powerpoint": "ppt",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/rtf": "rtf",
+    "text/rtf": "rtf",
+    "text/plain": "txt",
+    "text/html": "html",
+    "text/csv": "csv",
+    "application/json": "json",
+    "application/zip": "zip",
+}
+
+
+def short_type(item: dict[str, Any]) -> str:
+    if item["format"] in ("email", "msg"):
+        return "email"
+    if item["format"] not in ("document",):
+        return str(item["format"])  # containers: mbox, pst, zip, tar...
+    mime = str(item["mime"])
+    if mime in _TYPES:
+        return _TYPES[mime]
+    if mime.startswith("image/"):
+        return "image"
+    return mime.rsplit("/", 1)[-1]
+
+
+def _domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].lower() if "@" in address else ""
+
+
+class SearchIndex:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.schema = build_schema()
+        self._index: tantivy.Index | None = None
+
+    # -- opening ----------------------------------------------------------------------------
+    def _marker(self) -> dict[str, Any]:
+        path = self.root / MARKER
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_marker(self, last_num: int) -> None:
+        tmp = self.root / (MARKER + ".tmp")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "schema": INDEX_SCHEMA_VERSION,
+                    "last_num": last_num,
+                    "updated_at": datetime.now(UTC).isoformat(),
+                }
+            )
+        )
+        tmp.replace(self.root / MARKER)
+
+    @property
+    def index(self) -> tantivy.Index:
+        if self._index is None:
+            if self._marker().get("schema") != INDEX_SCHEMA_VERSION:
+                self._wipe()
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._index = tantivy.Index(self.schema, path=str(self.root), reuse=True)
+            for name, analyzer in analyzers().items():
+                self._index.register_tokenizer(name, analyzer)
+            if not (self.root / MARKER).exists():
+                self._write_marker(0)
+        return self._index
+
+    def _wipe(self) -> None:
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        self._index = None
+
+    def last_num(self) -> int:
+        self.index  # noqa: B018 - opening may reset an outdated index
+        return int(self._marker().get("last_num", 0))
+
+    # -- writing ----------------------------------------------------------------------------
+    def update(self, catalog: Catalog) -> int:
+        """Index every item the catalog has past the marker; returns how many."""
+        last = self.last_num()
+        if max_num(catalog) <= last:
+            return 0
+        writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+        count = 0
+        for item in iter_index_rows(catalog, last):
+            writer.delete_documents_by_term("num", item["num"])
+            writer.add_document(self._document(item))
+            last = item["num"]
+            count += 1
+            if count % 20_000 == 0:
+                writer.commit()
+                self._write_marker(last)
+        writer.commit()
+        writer.wait_merging_threads()
+        self._write_marker(last)
+        self.index.reload()
+        return count
+
+    def rebuild(self, catalog: Catalog) -> int:
+        self._wipe()
+        return self.update(catalog)
+
+    def _document(self, item: dict[str, Any]) -> tantivy.Document:
+        doc = tantivy.Document()
+        record = item["record"]
+        doc.add_unsigned("num", item["num"])
+        doc.add_text("kind", item["kind"])
+        doc.add_text("type", short_type(item))
+        doc.add_unsigned("size", item["size"])
+        if item["message_id"]:
+            doc.add_text("msgid", item["message_id"])
+        if item["subject"]:
+            doc.add_text("subject", item["subject"])
+            doc.add_text("subject_exact", item["subject"])
+        if item["text"]:
+            doc.add_text("body", item["text"])
+            doc.add_text("body_exact", item["text"])
+        names = [item["name"]] if item["name"] else []
+        for name, text in item["attachments"]:
+            if text:
+                doc.add_text("attachment", text)
+                doc.add_text("attachment_exact", text)
+            if name:
+                names.append(name)
+        for name in names:
+            doc.add_text("filename", name)
+        doc.add_unsigned("has_attachment", 1 if item["attachments"] else 0)
+        self._add_addresses(doc, record.get("addresses") or {})
+        if item["date_utc"]:
+            when = datetime.strptime(item["date_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            doc.add_date("date", when)
+            doc.add_text("year", item["date_utc"][:4])
+            doc.add_text("month", item["date_utc"][:7])
+        if item["defect_count"]:
+            doc.add_text("flags", "defective")
+        doc.add_text("flags", item["status"])
+        return doc
+
+    def _add_addresses(self, doc: tantivy.Document, addresses: dict[str, Any]) -> None:
+        for role in ROLES[:-1]:
+            for entry in addresses.get(role, []):
+                words = f"{entry['name']} {entry['address']}".strip()
+                address = entry["address"].lower()
+                for field in (role, "participant"):
+                    doc.add_text(field, words)
+                    if address:
+                        doc.add_text(f"{field}_addr", address)
+                        doc.add_text(f"{field}_domain", _domain(address))
