@@ -24,13 +24,14 @@ How a message finds its place (after https://www.jwz.org/doc/threading.html):
 4. Subject fallback, the only use of subjects. A message joins a thread by subject only when
    all of these hold: it has neither In-Reply-To nor References (no id other than its own);
    it is not an attached message; steps 2-3 left it a root (nobody's References placed it);
-   and its subject started with a reply or forward prefix (Re:, Fwd:, Fw:, AW:, SV:, also
-   counted as such).
-   It becomes a child of the root of the thread whose first message (by date, then number)
-   has the same normalised subject: the latest such thread started at or before it, else the
-   earliest one. Normalising strips those prefixes (also `Re[2]:`) and `[list-tag]` brackets,
-   repeatedly and case-insensitively, and collapses white space. Messages without such a prefix
-   never join by subject, so two unrelated originals that share a subject stay apart.
+   and its subject starts with a reply or forward prefix (Re:, Fwd:, Fw:, AW:, SV:, any case,
+   also Re[2]: or Re(2):), possibly after [list-tag] brackets. It then becomes a child of the
+   root of the latest thread that started at or before it (by date, then number) whose first
+   message has the same normalised subject; if there is none it stays a root, so a reply never
+   hangs under later mail. Normalising strips those prefixes and [list-tag] brackets repeatedly,
+   collapses white space and ignores case. A message without such a prefix never joins by
+   subject: two unrelated originals that share a subject stay apart (JWZ's step 5 would merge
+   them).
 5. Phantoms are pruned: a message's parent is its nearest ancestor that is present; the children
    of a phantom root become roots of one thread.
 6. Attached messages (`attached_to` set, message/rfc822 parts) are children of their carrier and
@@ -266,8 +267,7 @@ def _by_subject(
     for when, c, key in candidates:
         entries = starts[key]
         cut = bisect_right(entries, (when, len(forest.parent)))
-        order = [*range(cut - 1, -1, -1), *range(cut, len(entries))]
-        for i in order:
+        for i in range(cut - 1, -1, -1):
             target = forest.root(entries[i][1])
             if target != c and forest.link(c, target):
                 break

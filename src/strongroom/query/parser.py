@@ -97,6 +97,8 @@ class Parser:
         node = self._or()
         if self._more():
             token = self.tokens[self.index]
+            if token.kind == "rparen":
+                raise self.error("unexpected ')'; there is no '(' to close")
             raise self.error(f"unexpected {token.text!r}; expected an operator or the end")
         return node
 
