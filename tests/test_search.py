@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
