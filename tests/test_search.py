@@ -241,3 +241,14 @@ def test_index_is_derived_repaired_and_rebuilt(case: Case) -> None:
     assert subjects(fresh, "budget") == before
     assert fresh.reindex() == case.report()["items"]
     assert subjects(fresh, "budget") == before
+
+
+def test_threads_search_and_show(case: Case) -> None:
+    # "Re: Budget for May" carries no references: the subject fallback joins it to its parent.
+    assert subjects(case, "thread:1") == {"Budget for May", "Re: Budget for May"}
+    assert subjects(case, "thread:4") == {"Interview request"}  # 3 is an attachment
+    tree = run_cli("--case", str(case.root), "show", "thread:1").stdout.decode()
+    assert "Budget for May" in tree.splitlines()[0]
+    assert "Re: Budget for May" in tree.splitlines()[1]
+    data = json.loads(run_cli("--case", str(case.root), "show", "thread:1", "--json").stdout)
+    assert [entry["depth"] for entry in data] == [0, 1]

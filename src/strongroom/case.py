@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strongroom.analyze.threads import render_tree
 from strongroom.blobs import BlobStore
 from strongroom.catalog import Catalog
+from strongroom.catalog.index_rows import summaries
+from strongroom.catalog.threading import rethread, thread_of
 from strongroom.config import IngestPolicy
 from strongroom.errors import CaseError, NotFound, UsageError
 from strongroom.index.search import SearchResult, count, run_search
@@ -89,6 +92,7 @@ class Case:
         )
         before = self.catalog.report()["items"]
         stats = run.run(paths)
+        rethread(self.catalog)
         self.index.update(self.catalog)
         report = self.report()
         return IngestSummary(
@@ -151,3 +155,27 @@ class Case:
 
     def reindex(self) -> int:
         return self.index.rebuild(self.catalog)
+
+    # -- threads ----------------------------------------------------------------------------
+    def thread(self, num: int) -> list[dict[str, Any]]:
+        """The thread around an item, in reading order, each message with its summary."""
+        links = thread_of(self.catalog, num)
+        if not links:
+            self.item(str(num))  # NotFound for an unknown number
+            return []
+        details = summaries(self.catalog, [link.num for link in links])
+        return [
+            {**details[link.num], "thread": link.thread, "parent": link.parent, "depth": link.depth}
+            for link in links
+        ]
+
+    def thread_text(self, num: int) -> str:
+        links = thread_of(self.catalog, num)
+        details = summaries(self.catalog, [link.num for link in links])
+
+        def label(n: int) -> str:
+            d = details[n]
+            who = d.get("from_name") or d.get("from") or "?"
+            return f"#{n} {(d.get('date') or '')[:10]} {who}: {d.get('subject') or ''}"
+
+        return render_tree(links, label)

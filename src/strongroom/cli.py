@@ -175,8 +175,18 @@ def _print_failures(failures: list[dict[str, Any]]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed record as JSON.")
 @click.pass_context
 def show(ctx: click.Context, key: str, raw: bool, as_json: bool) -> None:
-    """Show an item by its number or sha256."""
+    """Show an item by its number or sha256, or a conversation with thread:N."""
     case = Case.open(_case_root(ctx))
+    if key.startswith("thread:"):
+        number = key.removeprefix("thread:")
+        if not number.isdigit():
+            raise UsageError(f"{key!r}: thread: takes an item number, e.g. thread:1234")
+        if as_json:
+            _print_json(case.thread(int(number)))
+        else:
+            text = case.thread_text(int(number))
+            out.print(text or f"item {number} is not part of any thread", markup=False)
+        return
     if raw:
         sys.stdout.buffer.write(case.raw(key))
         sys.stdout.buffer.flush()

@@ -110,6 +110,18 @@ texts = Table(
     Column("html", Text, nullable=False),
 )
 
+# Conversation threads, recomputed from the items after each ingest (analyze/threads.py).
+threads = Table(
+    "threads",
+    metadata,
+    Column("item_num", Integer, primary_key=True, autoincrement=False),
+    Column("thread", Integer, nullable=False),  # the smallest item number in the thread
+    Column("parent", Integer),
+    Column("depth", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+Index("threads_thread", threads.c.thread)
+
 addresses = Table(
     "addresses",
     metadata,

@@ -391,10 +391,16 @@ class Catalog:
         return out
 
     def thread_members(self, num: int) -> list[int]:
-        """Every item number in the thread of item `num` (just `num` until threads exist)."""
+        """Every item number in the thread of item `num` ([num] for an item in no thread)."""
         with self.engine.connect() as conn:
-            exists = conn.execute(select(s.items.c.num).where(s.items.c.num == num)).first()
-        return [num] if exists else []
+            row = conn.execute(
+                select(s.threads.c.thread).where(s.threads.c.item_num == num)
+            ).first()
+            if row is None:
+                exists = conn.execute(select(s.items.c.num).where(s.items.c.num == num)).first()
+                return [num] if exists else []
+            query = select(s.threads.c.item_num).where(s.threads.c.thread == row.thread)
+            return [int(r[0]) for r in conn.execute(query)]
 
     def unfinished_inputs(self) -> int:
         with self.engine.connect() as conn:

@@ -1,0 +1,49 @@
+"""Write docs/cli.md from the CLI itself, so the reference cannot drift from the code.
+
+Run: .venv/bin/python scripts/gen_cli_docs.py  (tests/test_docs.py checks it is current)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from strongroom.cli import cli
+from strongroom.errors import ExitStatus
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+
+def render() -> str:
+    lines = [
+        "# strongroom command reference",
+        "",
+        "Generated from the CLI by `scripts/gen_cli_docs.py`; do not edit by hand.",
+        "",
+    ]
+    root = click.Context(cli, info_name="strongroom", terminal_width=100, max_content_width=100)
+    lines += ["```", cli.get_help(root), "```", ""]
+    for name in sorted(cli.list_commands(root)):
+        command = cli.get_command(root, name)
+        assert command is not None
+        context = click.Context(command, info_name=name, parent=root)
+        lines += [f"## strongroom {name}", "", "```", command.get_help(context), "```", ""]
+    lines += ["## Exit status", "", "| code | meaning |", "|---|---|"]
+    meanings = {
+        ExitStatus.OK: "everything asked was done",
+        ExitStatus.ERROR: "an unexpected internal error (a bug: please report it)",
+        ExitStatus.USAGE: "bad arguments, options or query syntax",
+        ExitStatus.SOME_INPUTS_FAILED: "the run completed but some inputs or items failed; "
+        "`strongroom report --failures` lists them",
+        ExitStatus.NOT_FOUND: "the item, input or file named does not exist",
+        ExitStatus.CASE_INVALID: "the case directory is missing, not a case, or of a newer schema",
+    }
+    lines += [f"| {status.value} | {meanings[status]} |" for status in ExitStatus]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    DOC.write_text(render())
+    sys.stdout.write(f"wrote {DOC}\n")
