@@ -252,3 +252,16 @@ def test_threads_search_and_show(case: Case) -> None:
     assert "Re: Budget for May" in tree.splitlines()[1]
     data = json.loads(run_cli("--case", str(case.root), "show", "thread:1", "--json").stdout)
     assert [entry["depth"] for entry in data] == [0, 1]
+
+
+def test_facts_from_analyses_become_searchable(case: Case) -> None:
+    case.catalog.set_facts(1, "flags", ["verified"])
+    case.catalog.set_facts(1, "dkim", ["dnc.example"])
+    case.catalog.set_facts(3, "author", ["Alice Example"])
+    assert case.index.refresh(case.catalog, [1, 3]) == 2
+    assert subjects(case, "is:verified") == {"Budget for May"}
+    assert subjects(case, "dkim:dnc.example") == {"Budget for May"}
+    assert subjects(case, "author:alice") == {"donors.txt"}
+    case.catalog.set_facts(1, "flags", [])
+    case.index.refresh(case.catalog, [1])
+    assert subjects(case, "is:verified") == set()

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -24,22 +23,17 @@ from rich.table import Table
 
 from strongroom import __version__
 from strongroom.case import Case
+from strongroom.commands.common import case_root, err, out, print_json
 from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 
 def _case_root(ctx: click.Context) -> Path:
-    root = ctx.obj.get("case") if ctx.obj else None
-    if not root:
-        raise UsageError("no case given", hint="pass --case DIR or set STRONGROOM_CASE")
-    return Path(root)
+    return case_root(ctx)
 
 
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    print_json(data)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -364,6 +358,13 @@ def demo(
         f"wrote {manifest.emails_written} emails and {manifest.attachments_written} "
         f"attachments to {out_dir}"
     )
+
+
+# Commands that live in their own modules (strongroom/commands/*.py), each exporting COMMANDS.
+COMMAND_MODULES: tuple[ModuleType, ...] = ()
+for _module in COMMAND_MODULES:
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ How a message finds its place (after https://www.jwz.org/doc/threading.html):
    container and come out as siblings under the same parent; replies to that id hang under the
    lowest-numbered of them. A message without a Message-ID gets a container of its own (nothing
    can refer to it, but it still threads by its own In-Reply-To and References). An id that is
-   only referred to gets an empty ("phantom") container.
+   only referred to gets an empty ("phantom") container. A string without "@" is not a
+   Message-ID (RFC 5322: id-left "@" id-right) and is ignored wherever it appears: git
+   send-email's `In-Reply-To: <yes>` would otherwise join every patch series answered that way.
 2. Own parent. Each message's candidates are its In-Reply-To ids, then its References from last
    to first (its own id is ignored wherever it appears). The first candidate that is a message
    present in the set becomes the parent; if none is present, the first candidate becomes a
@@ -52,11 +54,16 @@ from dataclasses import dataclass
 
 NONE = -1
 
+# the cleaned (In-Reply-To, References) ids of one message
+Headers = tuple[tuple[str, ...], tuple[str, ...]]
+
 _PREFIX = re.compile(r"\s*(?:(re|fwd?|aw|sv)\s*(?:\[\d+\]|\(\d+\))?\s*:|\[[^\]]*\])", re.I)
 
 
 @dataclass(frozen=True)
 class ThreadInput:
+    """What threading reads of one message."""
+
     num: int  # the item number
     message_id: str | None  # without <>
     in_reply_to: tuple[str, ...]  # ids without <>
@@ -68,6 +75,8 @@ class ThreadInput:
 
 @dataclass(frozen=True)
 class ThreadLink:
+    """Where one message sits in its thread."""
+
     num: int
     thread: int  # the thread's id: the smallest item num in the thread
     parent: int | None  # the num of its parent message in the tree, None for a root
@@ -88,28 +97,13 @@ def normalise_subject(subject: str | None) -> tuple[str, bool]:
 class _Forest:
     """Containers with parent links, and a union-find that knows each tree's root."""
 
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-        self.parent: list[int] = []
-        self.items: list[list[int]] = []  # item nums in the container, ascending
-        self._uf: list[int] = []
-        self._size: list[int] = []
-        self._top: list[int] = []  # the tree root, valid at a union-find representative
-
-    def new(self) -> int:
-        c = len(self.parent)
-        self.parent.append(NONE)
-        self.items.append([])
-        self._uf.append(c)
-        self._size.append(1)
-        self._top.append(c)
-        return c
-
-    def get(self, message_id: str) -> int:
-        c = self.ids.get(message_id)
-        if c is None:
-            c = self.ids[message_id] = self.new()
-        return c
+    def __init__(self, ids: dict[str, int], size: int) -> None:
+        self.ids = ids  # Message-ID -> container; containers past them are for id-less mail
+        self.parent = [NONE] * size
+        self.items: dict[int, list[int]] = {}  # container -> its item nums, ascending
+        self._uf = list(range(size))
+        self._size = [1] * size
+        self._top = list(range(size))  # the tree root, valid at a union-find representative
 
     def _find(self, c: int) -> int:
         uf = self._uf
@@ -139,16 +133,19 @@ class _Forest:
         return True
 
 
-def _ids(values: Iterable[str], own: str | None) -> list[str]:
-    """Cleaned ids, each once, in order, without the message's own id."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for value in values:
-        v = value.strip()
-        if v and v != own and v not in seen:
-            seen.add(v)
-            out.append(v)
-    return out
+def _own_id(message: ThreadInput) -> str | None:
+    own = (message.message_id or "").strip()
+    return own if "@" in own else None
+
+
+def _ids(values: Iterable[str], own: str | None) -> tuple[str, ...]:
+    """Valid ids, each once, in order, without the message's own id."""
+    unique = dict.fromkeys(map(str.strip, values))
+    for bad in [value for value in unique if "@" not in value]:
+        del unique[bad]
+    if own is not None:
+        unique.pop(own, None)
+    return tuple(unique)
 
 
 def _carriers(by_num: dict[int, ThreadInput]) -> dict[int, int]:
@@ -181,7 +178,7 @@ def _sort_key(message: ThreadInput) -> tuple[bool, str, int]:
 
 
 def compute_threads(messages: Iterable[ThreadInput]) -> list[ThreadLink]:
-    """Thread the messages; one link per message, ordered by thread then position."""
+    """Thread the messages; one link per message, ordered by thread id, then position."""
     by_num: dict[int, ThreadInput] = {}
     for m in sorted(messages, key=lambda m: m.num):
         if m.num in by_num:
@@ -189,53 +186,73 @@ def compute_threads(messages: Iterable[ThreadInput]) -> list[ThreadLink]:
         by_num[m.num] = m
     carrier = _carriers(by_num)
     threaded = [m for m in by_num.values() if m.num not in carrier]
+    forest, home, headers = _containers(threaded)
+    _link_by_ids(forest, threaded, home, headers)
+    _by_subject(forest, threaded, home, headers)
+    parent, tree = _parents(forest, threaded, home, carrier)
+    return _ordered(by_num, parent, tree)
 
-    # 1. containers for the messages present
-    forest = _Forest()
-    home: dict[int, int] = {}
-    headers: list[tuple[list[str], list[str]]] = []
-    for m in threaded:
-        own = (m.message_id or "").strip() or None
-        c = forest.get(own) if own else forest.new()
-        forest.items[c].append(m.num)
+
+def _containers(threaded: list[ThreadInput]) -> tuple[_Forest, dict[int, int], list[Headers]]:
+    """1. One container per Message-ID, present or referred to; one per message without one."""
+    owns = [_own_id(m) for m in threaded]
+    headers = [
+        (_ids(m.in_reply_to, own), _ids(m.references, own))
+        for m, own in zip(threaded, owns, strict=True)
+    ]
+    ids: dict[str, int] = {}
+    for own in owns:
+        if own is not None:
+            ids.setdefault(own, len(ids))
+    for irt, refs in headers:
+        for ref in (*irt, *refs):
+            ids.setdefault(ref, len(ids))
+    forest = _Forest(ids, len(ids) + owns.count(None))
+    spare = len(ids)
+    home: dict[int, int] = {}  # item num -> its container
+    for m, own in zip(threaded, owns, strict=True):
+        if own is None:
+            c, spare = spare, spare + 1
+        else:
+            c = ids[own]
+        forest.items.setdefault(c, []).append(m.num)
         home[m.num] = c
-        headers.append((_ids(m.in_reply_to, own), _ids(m.references, own)))
+    return forest, home, headers
 
-    # 2. own parents
+
+def _link_by_ids(
+    forest: _Forest, threaded: list[ThreadInput], home: dict[int, int], headers: list[Headers]
+) -> None:
+    """2. Own parents, then 3. References chains."""
+    ids, items = forest.ids, forest.items
     for m, (irt, refs) in zip(threaded, headers, strict=True):
         c = home[m.num]
         if forest.parent[c] != NONE:
             continue
-        candidates = _ids([*irt, *reversed(refs)], None)
+        candidates = list(dict.fromkeys([*irt, *reversed(refs)]))
         for candidate in candidates:
-            p = forest.ids.get(candidate)
-            if p is not None and forest.items[p] and forest.link(c, p):
+            p = ids[candidate]
+            if p in items and forest.link(c, p):
                 break
         else:
             if candidates:
-                forest.link(c, forest.get(candidates[0]))
-
-    # 3. References chains
+                forest.link(c, ids[candidates[0]])
     for irt, refs in headers:
         previous = NONE
-        for ref in [*refs, *(i for i in irt if i not in refs)]:
-            c = forest.get(ref)
+        for ref in dict.fromkeys([*refs, *irt]):
+            c = ids[ref]
             if previous != NONE:
                 forest.link(c, previous)
             previous = c
-
-    # 4. subject fallback
-    _by_subject(forest, threaded, home, headers)
-
-    return _links(forest, by_num, threaded, home, carrier)
 
 
 def _by_subject(
     forest: _Forest,
     threaded: list[ThreadInput],
     home: dict[int, int],
-    headers: list[tuple[list[str], list[str]]],
+    headers: list[Headers],
 ) -> None:
+    """4. Reply-prefixed messages without reply headers join the thread of their subject."""
     first: dict[int, ThreadInput] = {}  # tree root -> its first message by date then num
     for m in threaded:
         r = forest.root(home[m.num])
@@ -273,20 +290,15 @@ def _by_subject(
                 break
 
 
-def _links(
-    forest: _Forest,
-    by_num: dict[int, ThreadInput],
-    threaded: list[ThreadInput],
-    home: dict[int, int],
-    carrier: dict[int, int],
-) -> list[ThreadLink]:
-    # 5. the parent of an item is the first of its nearest ancestor container that holds items
-    parent: dict[int, int | None] = {}
-    nearest: dict[int, int] = {}  # container -> nearest container at or above it with items
+def _parents(
+    forest: _Forest, threaded: list[ThreadInput], home: dict[int, int], carrier: dict[int, int]
+) -> tuple[dict[int, int | None], dict[int, int]]:
+    """5. Each item's parent item (phantoms skipped) and its tree; 6. attached messages."""
+    nearest: dict[int, int] = {}  # phantom -> the nearest container above it with items
 
     def present_above(c: int) -> int:
         path: list[int] = []
-        while c != NONE and c not in nearest and not forest.items[c]:
+        while c != NONE and c not in nearest and c not in forest.items:
             path.append(c)
             c = forest.parent[c]
         found = NONE if c == NONE else nearest.get(c, c)
@@ -294,44 +306,56 @@ def _links(
             nearest[p] = found
         return found
 
+    parent: dict[int, int | None] = {}
     tree: dict[int, int] = {}  # item num -> the root container of its tree
     for m in threaded:
         c = home[m.num]
         above = present_above(forest.parent[c])
         parent[m.num] = forest.items[above][0] if above != NONE else None
         tree[m.num] = forest.root(c)
-    for num, via in carrier.items():  # 6. attached messages under their carriers
+    for num, via in carrier.items():
         parent[num] = via
         top = via
         while top in carrier:
             top = carrier[top]
         tree[num] = tree[top]
-    group: dict[int, list[int]] = {}
-    for num, root in tree.items():
-        group.setdefault(root, []).append(num)
+    return parent, tree
 
+
+def _ordered(
+    by_num: dict[int, ThreadInput], parent: dict[int, int | None], tree: dict[int, int]
+) -> list[ThreadLink]:
+    """Depth-first within each thread, siblings by date then number; threads by id."""
+    order_key = {num: _sort_key(m) for num, m in by_num.items()}
     children: dict[int, list[int]] = {}
     for num, p in parent.items():
         if p is not None:
             children.setdefault(p, []).append(num)
     for kids in children.values():
-        kids.sort(key=lambda n: _sort_key(by_num[n]))
+        kids.sort(key=order_key.__getitem__)
+    group: dict[int, list[int]] = {}
+    for num, root in tree.items():
+        group.setdefault(root, []).append(num)
 
     links: list[ThreadLink] = []
-    for nums in group.values():
-        roots = sorted((n for n in nums if parent[n] is None), key=lambda n: _sort_key(by_num[n]))
-        order: list[tuple[int, int]] = []
-        stack = [(n, 0) for n in reversed(roots)]
+    depth: dict[int, int] = {}
+    for nums in sorted(group.values(), key=min):
+        thread = min(nums)
+        stack = sorted((n for n in nums if parent[n] is None), key=order_key.__getitem__)
+        stack.reverse()
+        for n in stack:
+            depth[n] = 0
+        position = 0
         while stack:
-            num, depth = stack.pop()
-            order.append((num, depth))
-            stack.extend((k, depth + 1) for k in reversed(children.get(num, ())))
-        thread = min(num for num, _ in order)
-        links.extend(
-            ThreadLink(num=num, thread=thread, parent=parent[num], depth=depth, position=i)
-            for i, (num, depth) in enumerate(order)
-        )
-    links.sort(key=lambda link: (link.thread, link.position))
+            num = stack.pop()
+            links.append(ThreadLink(num, thread, parent[num], depth[num], position))
+            position += 1
+            replies = children.get(num)
+            if replies:
+                below = depth[num] + 1
+                for reply in replies:
+                    depth[reply] = below
+                stack.extend(reversed(replies))
     return links
 
 

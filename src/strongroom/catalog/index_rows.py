@@ -18,21 +18,23 @@ def max_num(catalog: Catalog) -> int:
         return int(conn.execute(select(func.coalesce(func.max(s.items.c.num), 0))).scalar_one())
 
 
-def iter_index_rows(catalog: Catalog, after: int, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Items with num > after, in order, each with `text` and `attachments` [(name, text)]."""
+def iter_index_rows(
+    catalog: Catalog, after: int, batch: int = 500, only: list[int] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Items with num > after (or just those in `only`), in order, each with `text`,
+    `attachments` [(name, text)] and `facts` [(field, value)]."""
     while True:
         with catalog.engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    select(s.items, s.texts.c.body)
-                    .outerjoin(s.texts, s.texts.c.item_num == s.items.c.num)
-                    .where(s.items.c.num > after)
-                    .order_by(s.items.c.num)
-                    .limit(batch)
-                )
-                .mappings()
-                .all()
+            query = (
+                select(s.items, s.texts.c.body)
+                .outerjoin(s.texts, s.texts.c.item_num == s.items.c.num)
+                .where(s.items.c.num > after)
+                .order_by(s.items.c.num)
+                .limit(batch)
             )
+            if only is not None:
+                query = query.where(s.items.c.num.in_(only))
+            rows = conn.execute(query).mappings().all()
             if not rows:
                 return
             nums = [row["num"] for row in rows]
@@ -45,11 +47,19 @@ def iter_index_rows(catalog: Catalog, after: int, batch: int = 500) -> Iterator[
                 .order_by(s.items.c.num)
             ):
                 attachments[link.parent_num].append((link.name or "", link.body or ""))
+            facts: dict[int, list[tuple[str, str]]] = defaultdict(list)
+            for fact in conn.execute(
+                select(s.facts.c.item_num, s.facts.c.field, s.facts.c.value)
+                .where(s.facts.c.item_num.in_(nums))
+                .order_by(s.facts.c.item_num, s.facts.c.field, s.facts.c.value)
+            ):
+                facts[fact.item_num].append((fact.field, fact.value))
         for row in rows:
             item = dict(row)
             item["record"] = json.loads(item["record"])
             item["text"] = item.pop("body") or ""
             item["attachments"] = attachments.get(item["num"], [])
+            item["facts"] = facts.get(item["num"], [])
             yield item
         after = nums[-1]
 

@@ -110,6 +110,18 @@ texts = Table(
     Column("html", Text, nullable=False),
 )
 
+# Searchable facts that analyses attach to items (verification flags, DKIM domains, document
+# authors, tags...). The index adds each as a value of the field of the same name.
+facts = Table(
+    "facts",
+    metadata,
+    Column("item_num", Integer, nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    UniqueConstraint("item_num", "field", "value", name="facts_unique"),
+)
+Index("facts_item", facts.c.item_num)
+
 # Conversation threads, recomputed from the items after each ingest (analyze/threads.py).
 threads = Table(
     "threads",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, create_engine, event, func, select, update
+from sqlalchemy import Engine, Table, and_, create_engine, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -389,6 +389,16 @@ class Catalog:
                 }
             )
         return out
+
+    def set_facts(self, item_num: int, field: str, values: Iterable[str]) -> None:
+        """Replace the item's values of one searchable fact (e.g. flags, dkim, author)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(s.facts).where(s.facts.c.item_num == item_num, s.facts.c.field == field)
+            )
+            rows = [{"item_num": item_num, "field": field, "value": v} for v in sorted(set(values))]
+            if rows:
+                conn.execute(s.facts.insert(), rows)
 
     def thread_members(self, num: int) -> list[int]:
         """Every item number in the thread of item `num` ([num] for an item in no thread)."""

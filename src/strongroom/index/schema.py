@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-INDEX_SCHEMA_VERSION = 1
+INDEX_SCHEMA_VERSION = 2
 
 # Words of letters/digits; each CJK ideograph or kana is its own token, so a phrase query on
 # consecutive characters finds Chinese and Japanese text that has no spaces.
@@ -20,6 +20,9 @@ EXACT = "sr_exact"
 
 TEXT_FIELDS = ("subject", "body", "attachment")
 ROLES = ("from", "to", "cc", "bcc", "participant")
+# Facts from the catalog's `facts` table that become index fields: exact values, and words.
+FACT_VALUES = ("flags", "dkim", "tag")
+FACT_WORDS = ("author", "creator")
 
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -39,12 +42,14 @@ def analyzers() -> dict[str, tantivy.TextAnalyzer]:
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("num", stored=True, indexed=True, fast=True)
-    for name in ("kind", "type", "msgid", "year", "month", "flags"):
+    for name in ("kind", "type", "msgid", "year", "month", *FACT_VALUES):
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name=STEMMED, index_option="freq")
         builder.add_text_field(f"{name}_exact", tokenizer_name=EXACT, index_option="position")
     builder.add_text_field("filename", tokenizer_name=EXACT, index_option="position")
+    for name in FACT_WORDS:
+        builder.add_text_field(name, tokenizer_name=EXACT, index_option="position")
     for role in ROLES:
         builder.add_text_field(role, tokenizer_name=EXACT, index_option="position")
         builder.add_text_field(

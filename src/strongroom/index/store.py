@@ -17,7 +17,14 @@ import tantivy
 
 from strongroom.catalog.index_rows import iter_index_rows, max_num
 from strongroom.catalog.store import Catalog
-from strongroom.index.schema import INDEX_SCHEMA_VERSION, ROLES, analyzers, build_schema
+from strongroom.index.schema import (
+    FACT_VALUES,
+    FACT_WORDS,
+    INDEX_SCHEMA_VERSION,
+    ROLES,
+    analyzers,
+    build_schema,
+)
 
 MARKER = "strongroom-index.json"
 _TYPES = {
@@ -131,6 +138,24 @@ class SearchIndex:
         self.index.reload()
         return count
 
+    def refresh(self, catalog: Catalog, nums: list[int]) -> int:
+        """Re-index these items (their facts or status changed); returns how many."""
+        if not nums:
+            return 0
+        last = self.last_num()
+        writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+        count = 0
+        wanted = sorted(n for n in set(nums) if n <= last)
+        for start in range(0, len(wanted), 500):
+            for item in iter_index_rows(catalog, 0, only=wanted[start : start + 500]):
+                writer.delete_documents_by_term("num", item["num"])
+                writer.add_document(self._document(item))
+                count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        return count
+
     def rebuild(self, catalog: Catalog) -> int:
         self._wipe()
         return self.update(catalog)
@@ -166,6 +191,11 @@ class SearchIndex:
             doc.add_date("date", when)
             doc.add_text("year", item["date_utc"][:4])
             doc.add_text("month", item["date_utc"][:7])
+        for name, value in item.get("facts", []):
+            if name in FACT_VALUES:
+                doc.add_text(name, value.lower())
+            elif name in FACT_WORDS:
+                doc.add_text(name, value)
         if item["defect_count"]:
             doc.add_text("flags", "defective")
         doc.add_text("flags", item["status"])

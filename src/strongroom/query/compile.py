@@ -16,7 +16,23 @@ from strongroom.query.ast import And, MatchAll, Node, Not, Or, Phrase, Range, Wo
 from strongroom.query.parser import ADDRESS_FIELDS, QuerySyntaxError
 
 DEFAULT_FIELDS = ("subject", "body")
-FLAGS = frozenset({"defective", "ok", "failed", "unsupported", "encrypted", "corrupt"})
+# is: flags. Item statuses and `defective` come from ingest; analyses add theirs as facts.
+FLAGS = frozenset(
+    {
+        "defective",
+        "ok",
+        "failed",
+        "unsupported",
+        "encrypted",
+        "corrupt",
+        "verified",
+        "dkim-fail",
+        "dkim-weak",
+        "unsigned",
+        "arc-pass",
+        "arc-fail",
+    }
+)
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?$", re.IGNORECASE)
 _UNITS = {
     "": 1,
@@ -31,7 +47,6 @@ _UNITS = {
     "gb": 1000**3,
     "gib": 1024**3,
 }
-_NOT_YET = {"author", "creator", "dkim", "tag"}
 
 
 @dataclass
@@ -182,9 +197,10 @@ class Compiler:
     # -- exact fields -----------------------------------------------------------------------
     def _exact_field(self, node: Word) -> tantivy.Query:
         name, value = node.field or "", node.text
-        if name in _NOT_YET:
-            raise self.error(node.position, f"{name}: is not searchable in this case yet")
-        if name in ("type", "kind"):
+        if name in ("author", "creator"):
+            tokens = self._tokens(value, self.exact, node.position)
+            return self._all([self._term(name, token) for token in tokens])
+        if name in ("type", "kind", "dkim", "tag"):
             return self._term(name, value.lower())
         if name == "msgid":
             return self._term("msgid", value.strip("<>"))
