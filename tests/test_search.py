@@ -265,3 +265,11 @@ def test_facts_from_analyses_become_searchable(case: Case) -> None:
     case.catalog.set_facts(1, "flags", [])
     case.index.refresh(case.catalog, [1])
     assert subjects(case, "is:verified") == set()
+
+
+def test_replayed_items_are_not_indexed_twice(case: Case) -> None:
+    before = case.search("", limit=1, facets=False).total
+    marker = case.index.root / MARKER
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "last_num": 0}))
+    fresh = Case.open(case.root)
+    assert fresh.search("", limit=1, facets=False).total == before

@@ -24,7 +24,7 @@ How a message finds its place (after https://www.jwz.org/doc/threading.html):
    phantoms, and messages that carry no reply headers of their own, as JWZ step 1B does.
    No link is ever made that would close a loop (union-find over tree roots).
 4. Subject fallback, the only use of subjects. A message joins a thread by subject only when
-   all of these hold: it has neither In-Reply-To nor References (no id other than its own);
+   all of these hold: it has neither In-Reply-To nor References (no valid id but its own);
    it is not an attached message; steps 2-3 left it a root (nobody's References placed it);
    and its subject starts with a reply or forward prefix (Re:, Fwd:, Fw:, AW:, SV:, any case,
    also Re[2]: or Re(2):), possibly after [list-tag] brackets. It then becomes a child of the

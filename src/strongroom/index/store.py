@@ -124,8 +124,10 @@ class SearchIndex:
             return 0
         writer = self.index.writer(heap_size=128_000_000, num_threads=1)
         count = 0
+        present = self._highest_num()  # above the marker after a crash between the two
         for item in iter_index_rows(catalog, last):
-            writer.delete_documents_by_term("num", item["num"])
+            if item["num"] <= present:
+                self._delete(writer, item["num"])
             writer.add_document(self._document(item))
             last = item["num"]
             count += 1
@@ -148,13 +150,26 @@ class SearchIndex:
         wanted = sorted(n for n in set(nums) if n <= last)
         for start in range(0, len(wanted), 500):
             for item in iter_index_rows(catalog, 0, only=wanted[start : start + 500]):
-                writer.delete_documents_by_term("num", item["num"])
+                self._delete(writer, item["num"])
                 writer.add_document(self._document(item))
                 count += 1
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()
         return count
+
+    def _highest_num(self) -> int:
+        searcher = self.index.searcher()
+        if searcher.num_docs == 0:
+            return 0
+        result = searcher.aggregate(tantivy.Query.all_query(), {"top": {"max": {"field": "num"}}})
+        value = result.get("top", {}).get("value")
+        return int(value) if value is not None else 0
+
+    def _delete(self, writer: tantivy.IndexWriter, num: int) -> None:
+        # By query, not by term: tantivy-py turns a Python int into an i64 term, which never
+        # matches the u64 `num` field, so delete_documents_by_term would silently keep it.
+        writer.delete_documents_by_query(tantivy.Query.term_query(self.schema, "num", num))
 
     def rebuild(self, catalog: Catalog) -> int:
         self._wipe()
