@@ -72,6 +72,7 @@ class Case:
             )
         case = cls(root)
         case.catalog.check()
+        case.catalog.create()  # adds the tables a newer strongroom introduced; idempotent
         return case
 
     def ingest(
