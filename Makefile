@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_PRESET ?= small
+DEMO_PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test lint typecheck check setup clean bench-ingest
@@ -24,15 +25,16 @@ demo: $(STAMP)
 	$(BIN)/strongroom demo --preset $(DEMO_PRESET) $(DEMO_DIR)/dump
 	$(BIN)/strongroom --case $(DEMO_DIR)/case init
 	$(BIN)/strongroom --case $(DEMO_DIR)/case ingest $(DEMO_DIR)/dump || [ $$? -eq 3 ]
-	@echo "demo case: $(DEMO_DIR)/case — try: $(BIN)/strongroom --case $(DEMO_DIR)/case show 1"
+	$(BIN)/strongroom --case $(DEMO_DIR)/case serve --port $(DEMO_PORT)
 
 ## Every test, lint and type check. Installs what the tests need first.
 test: $(STAMP) lint typecheck
+	bash scripts/setup-test-system.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests scripts $(wildcard bench)
+	$(BIN)/ruff format --check src tests scripts $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

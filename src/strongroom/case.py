@@ -13,7 +13,7 @@ from strongroom.catalog.index_rows import summaries
 from strongroom.catalog.threading import rethread, thread_of
 from strongroom.config import IngestPolicy
 from strongroom.errors import CaseError, NotFound, UsageError
-from strongroom.index.search import SearchResult, count, run_search
+from strongroom.index.search import SearchResult, correspondents, count, run_search
 from strongroom.index.store import SearchIndex
 from strongroom.ingest.runner import IngestRun, Progress
 
@@ -153,6 +153,11 @@ class Case:
 
     def count(self, query: str) -> int:
         return count(self._current_index(), query, self.thread_members)
+
+    def correspondents(self, query: str = "", limit: int = 100) -> dict[str, Any]:
+        return correspondents(
+            self._current_index(), self.catalog, query, self.thread_members, limit=limit
+        )
 
     def reindex(self) -> int:
         return self.index.rebuild(self.catalog)

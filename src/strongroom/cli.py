@@ -313,6 +313,22 @@ def _print_hits(total: int, hits: list[dict[str, Any]], offset: int) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the reading room: search, items, threads, correspondents, timeline, JSON API."""
+    import uvicorn
+
+    from strongroom.web.app import ServeConfig, create_app
+
+    case = Case.open(_case_root(ctx))
+    app = create_app(case, ServeConfig(host=host, port=port))
+    err.print(f"reading room for {case.root} at [bold]http://{host}:{port}/[/bold] (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@cli.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the catalog."""

@@ -142,3 +142,19 @@ def attachment_texts(catalog: Catalog, parent: int) -> list[tuple[int, str, str]
                 .order_by(s.items.c.num)
             )
         ]
+
+
+def display_names(catalog: Catalog, addresses: list[str]) -> dict[str, list[str]]:
+    """The names each address was written with, most frequent first."""
+    if not addresses:
+        return {}
+    out: dict[str, list[str]] = defaultdict(list)
+    with catalog.engine.connect() as conn:
+        for row in conn.execute(
+            select(s.addresses.c.address_key, s.addresses.c.name, func.count().label("n"))
+            .where(s.addresses.c.address_key.in_(addresses), s.addresses.c.name != "")
+            .group_by(s.addresses.c.address_key, s.addresses.c.name)
+            .order_by(s.addresses.c.address_key, func.count().desc(), s.addresses.c.name)
+        ):
+            out[row.address_key].append(row.name)
+    return dict(out)

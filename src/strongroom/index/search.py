@@ -10,7 +10,7 @@ from typing import Any
 
 import tantivy
 
-from strongroom.catalog.index_rows import attachment_texts, summaries, texts_for
+from strongroom.catalog.index_rows import attachment_texts, display_names, summaries, texts_for
 from strongroom.catalog.store import Catalog
 from strongroom.errors import UsageError
 from strongroom.index.schema import STEMMED, analyzers
@@ -162,3 +162,43 @@ class Snippets:
         prefix = "… " if begin_char > 0 else ""
         suffix = " …" if end_char < len(text.rstrip()) else ""
         return prefix + fragment + suffix
+
+
+def correspondents(
+    index: SearchIndex,
+    catalog: Catalog,
+    query: str,
+    thread_members: Callable[[int], list[int]],
+    limit: int = 100,
+) -> dict[str, Any]:
+    """People ranked by mail volume for a query, and who writes to whom (the network's edges)."""
+    compiled = Compiler(index.schema, query, thread_members).compile(parse(query))
+    spec = {
+        "sent": {"terms": {"field": "from_addr", "size": limit}},
+        "received": {"terms": {"field": "participant_addr", "size": limit}},
+        "pairs": {
+            "terms": {"field": "from_addr", "size": limit},
+            "aggs": {"to": {"terms": {"field": "to_addr", "size": 25}}},
+        },
+    }
+    raw = index.index.searcher().aggregate(compiled, spec)
+    sent = {b["key"]: b["doc_count"] for b in raw.get("sent", {}).get("buckets", [])}
+    involved = {b["key"]: b["doc_count"] for b in raw.get("received", {}).get("buckets", [])}
+    edges = [
+        {"from": outer["key"], "to": inner["key"], "count": inner["doc_count"]}
+        for outer in raw.get("pairs", {}).get("buckets", [])
+        for inner in outer.get("to", {}).get("buckets", [])
+        if inner["key"] != outer["key"]
+    ]
+    addresses = sorted(set(sent) | set(involved), key=lambda a: (-involved.get(a, 0), a))[:limit]
+    names = display_names(catalog, addresses)
+    people = [
+        {
+            "address": a,
+            "names": names.get(a, []),
+            "sent": sent.get(a, 0),
+            "messages": involved.get(a, 0),
+        }
+        for a in addresses
+    ]
+    return {"people": people, "edges": sorted(edges, key=lambda e: -e["count"])}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ from strongroom.index.schema import (
 )
 
 MARKER = "strongroom-index.json"
+# Memory per update stays flat: the writer's arena, plus one batch of items' text.
+WRITER_HEAP = 32_000_000
+ROW_BATCH = 64
 _TYPES = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
@@ -122,39 +126,42 @@ class SearchIndex:
         last = self.last_num()
         if max_num(catalog) <= last:
             return 0
-        writer = self.index.writer(heap_size=128_000_000, num_threads=1)
-        count = 0
         present = self._highest_num()  # above the marker after a crash between the two
-        for item in iter_index_rows(catalog, last):
-            if item["num"] <= present:
-                self._delete(writer, item["num"])
-            writer.add_document(self._document(item))
-            last = item["num"]
-            count += 1
-            if count % 20_000 == 0:
-                writer.commit()
-                self._write_marker(last)
-        writer.commit()
-        writer.wait_merging_threads()
-        self._write_marker(last)
-        self.index.reload()
-        return count
+        items = iter_index_rows(catalog, last, batch=ROW_BATCH)
+        return self._write(items, replace_up_to=present, advance_marker=True)
 
     def refresh(self, catalog: Catalog, nums: list[int]) -> int:
         """Re-index these items (their facts or status changed); returns how many."""
-        if not nums:
-            return 0
         last = self.last_num()
-        writer = self.index.writer(heap_size=128_000_000, num_threads=1)
-        count = 0
         wanted = sorted(n for n in set(nums) if n <= last)
-        for start in range(0, len(wanted), 500):
-            for item in iter_index_rows(catalog, 0, only=wanted[start : start + 500]):
+        chunks = (wanted[i : i + 500] for i in range(0, len(wanted), 500))
+        items = (item for chunk in chunks for item in iter_index_rows(catalog, 0, only=chunk))
+        return self._write(items, replace_up_to=last, advance_marker=False) if wanted else 0
+
+    def _write(
+        self, items: Iterator[dict[str, Any]], *, replace_up_to: int, advance_marker: bool
+    ) -> int:
+        writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        count = pending = 0
+        last = self.last_num()
+        for item in items:
+            if item["num"] <= replace_up_to:
                 self._delete(writer, item["num"])
-                writer.add_document(self._document(item))
-                count += 1
+            writer.add_document(self._document(item))
+            count += 1
+            last = max(last, item["num"])
+            # Tantivy queues up to 10,000 documents ahead of its indexing thread whatever their
+            # size; committing by volume keeps memory flat for large documents.
+            pending += len(item["text"]) + sum(len(text) for _name, text in item["attachments"])
+            if pending > WRITER_HEAP:
+                writer.commit()
+                if advance_marker:
+                    self._write_marker(last)
+                pending = 0
         writer.commit()
         writer.wait_merging_threads()
+        if advance_marker:
+            self._write_marker(last)
         self.index.reload()
         return count
 

@@ -1,0 +1,156 @@
+"""The reading room's routes. Each page is one view (views.py) rendered twice: as HTML from a
+template, and as JSON at the same path plus `.json`. Errors map to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from strongroom import __version__
+from strongroom.case import Case
+from strongroom.errors import StrongroomError
+from strongroom.web import views
+from strongroom.web.security import SECURITY_HEADERS
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    title: str = "strongroom"
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def create_app(case: Case, config: ServeConfig | None = None) -> FastAPI:
+    config = config or ServeConfig()
+    app = FastAPI(
+        title=f"{config.title} reading room",
+        version=__version__,
+        description="Read-only JSON API of a strongroom case. Every HTML page has a JSON twin.",
+        docs_url=None,  # the interactive docs load scripts from a CDN: not in a reading room
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["refine"] = views.refine
+    templates.env.globals["title"] = config.title
+    templates.env.globals["cos"] = math.cos
+    templates.env.globals["sin"] = math.sin
+
+    def page(request: Request, template: str, data: dict[str, Any]) -> HTMLResponse:
+        return templates.TemplateResponse(request, template, {"data": data})
+
+    @app.exception_handler(StrongroomError)
+    async def strongroom_error(request: Request, error: StrongroomError) -> Response:
+        if request.url.path.endswith(".json"):
+            return JSONResponse(error.to_json(), status_code=error.http_status)
+        return templates.TemplateResponse(
+            request, "error.html", {"error": error}, status_code=error.http_status
+        )
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/search")
+
+    @app.get("/search", include_in_schema=False)
+    def search_html(
+        request: Request,
+        q: str = "",
+        page_number: int = Query(1, alias="page"),
+        sort: str = "relevance",
+    ) -> HTMLResponse:
+        return page(request, "search.html", views.search_page(case, q, page_number, sort))
+
+    @app.get("/search.json", summary="Search the case")
+    def search_json(
+        q: str = Query("", description="a query in strongroom's language"),
+        page_number: int = Query(1, alias="page", ge=1, le=100_000),
+        sort: str = Query("relevance", pattern="^(relevance|date|-date)$"),
+    ) -> dict[str, Any]:
+        return views.search_page(case, q, page_number, sort)
+
+    @app.get("/items/{num}.json", summary="One item: record, text, children, locations")
+    def item_json(num: int) -> dict[str, Any]:
+        return views.item_page(case, num)
+
+    @app.get("/items/{num}", include_in_schema=False)
+    def item_html(request: Request, num: int) -> HTMLResponse:
+        return page(request, "item.html", views.item_page(case, num))
+
+    _file_routes(app, case)
+
+    @app.get("/threads/{num}.json", summary="The conversation an item belongs to")
+    def thread_json(num: int) -> dict[str, Any]:
+        return views.thread_page(case, num)
+
+    @app.get("/threads/{num}", include_in_schema=False)
+    def thread_html(request: Request, num: int) -> HTMLResponse:
+        return page(request, "thread.html", views.thread_page(case, num))
+
+    _overview_routes(app, case, page)
+    return app
+
+
+Page = Callable[[Request, str, dict[str, Any]], HTMLResponse]
+
+
+def _overview_routes(app: FastAPI, case: Case, page: Page) -> None:
+    @app.get("/correspondents.json", summary="People by mail volume and who writes to whom")
+    def correspondents_json(q: str = "", limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+        return views.correspondents_page(case, q, limit)
+
+    @app.get("/correspondents", include_in_schema=False)
+    def correspondents_html(request: Request, q: str = "") -> HTMLResponse:
+        return page(request, "correspondents.html", views.correspondents_page(case, q))
+
+    @app.get("/timeline.json", summary="Messages per month for a query")
+    def timeline_json(q: str = "") -> dict[str, Any]:
+        return views.timeline_page(case, q)
+
+    @app.get("/timeline", include_in_schema=False)
+    def timeline_html(request: Request, q: str = "") -> HTMLResponse:
+        return page(request, "timeline.html", views.timeline_page(case, q))
+
+
+def _file_routes(app: FastAPI, case: Case) -> None:
+    @app.get("/items/{num}/raw", summary="The exact stored bytes, shown as text")
+    def item_raw(num: int) -> Response:
+        return Response(
+            case.raw(str(num)),
+            media_type="text/plain; charset=utf-8",
+            headers={"Content-Disposition": f'inline; filename="{num}.raw"'},
+        )
+
+    @app.get("/items/{num}/download", summary="The exact stored bytes, as a download")
+    def item_download(num: int) -> Response:
+        item = case.item(str(num))
+        name = _safe_filename(item["name"] or f"{num}.bin")
+        return Response(
+            case.raw(str(num)),
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(". ")
+    return cleaned[:120] or "download"
