@@ -30,6 +30,19 @@ def render() -> str:
         assert command is not None
         context = click.Context(command, info_name=name, parent=root)
         lines += [f"## strongroom {name}", "", "```", command.get_help(context), "```", ""]
+        if isinstance(command, click.Group):
+            for sub in sorted(command.list_commands(context)):
+                subcommand = command.get_command(context, sub)
+                assert subcommand is not None
+                inner = click.Context(subcommand, info_name=sub, parent=context)
+                lines += [
+                    f"### strongroom {name} {sub}",
+                    "",
+                    "```",
+                    subcommand.get_help(inner),
+                    "```",
+                    "",
+                ]
     lines += ["## Exit status", "", "| code | meaning |", "|---|---|"]
     meanings = {
         ExitStatus.OK: "everything asked was done",

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strongroom.analyze.forensics import forensics_for_item
 from strongroom.analyze.threads import render_tree
 from strongroom.blobs import BlobStore
 from strongroom.catalog import Catalog
 from strongroom.catalog.index_rows import summaries
 from strongroom.catalog.threading import rethread, thread_of
 from strongroom.config import IngestPolicy
+from strongroom.custody import record_custody
 from strongroom.errors import CaseError, NotFound, UsageError
 from strongroom.index.search import SearchResult, correspondents, count, run_search
 from strongroom.index.store import SearchIndex
@@ -93,6 +95,7 @@ class Case:
         )
         before = self.catalog.report()["items"]
         stats = run.run(paths)
+        record_custody(self.catalog)  # idempotent: a run killed before it is caught up next time
         rethread(self.catalog)
         self.index.update(self.catalog)
         report = self.report()
@@ -114,9 +117,10 @@ class Case:
             key.isdigit() or (len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower()))
         ):
             raise UsageError(f"{key!r} is neither an item number nor a sha256")
-        item = self.catalog.find_item(key)
+        item = None if key.isdigit() and int(key) >= 2**63 else self.catalog.find_item(key)
         if item is None:
             raise NotFound(f"no item {key} in this case")
+        item["forensics"] = forensics_for_item(item)
         return item
 
     def raw(self, key: str) -> bytes:

@@ -22,7 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from strongroom import __version__
+from strongroom.analyze.forensics import render_forensics
 from strongroom.case import Case
+from strongroom.commands import custody as custody_commands
 from strongroom.commands.common import case_root, err, out, print_json
 from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
@@ -167,8 +169,13 @@ def _print_failures(failures: list[dict[str, Any]]) -> None:
 @click.argument("key")
 @click.option("--raw", is_flag=True, help="Write the exact original bytes to stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed record as JSON.")
+@click.option(
+    "--forensics",
+    is_flag=True,
+    help="Show the Received path, time zones, transit delays and anomalies.",
+)
 @click.pass_context
-def show(ctx: click.Context, key: str, raw: bool, as_json: bool) -> None:
+def show(ctx: click.Context, key: str, raw: bool, as_json: bool, forensics: bool) -> None:
     """Show an item by its number or sha256, or a conversation with thread:N."""
     case = Case.open(_case_root(ctx))
     if key.startswith("thread:"):
@@ -187,7 +194,11 @@ def show(ctx: click.Context, key: str, raw: bool, as_json: bool) -> None:
         return
     item = case.item(key)
     if as_json:
-        _print_json(item)
+        _print_json(item["forensics"] if forensics else item)
+        return
+    if forensics:
+        for line in render_forensics(item["forensics"]):
+            out.print(line, markup=False)
         return
     _print_item(item)
 
@@ -377,7 +388,7 @@ def demo(
 
 
 # Commands that live in their own modules (strongroom/commands/*.py), each exporting COMMANDS.
-COMMAND_MODULES: tuple[ModuleType, ...] = ()
+COMMAND_MODULES: tuple[ModuleType, ...] = (custody_commands,)
 for _module in COMMAND_MODULES:
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -256,77 +256,97 @@ def _duration(seconds: float) -> str:
 
 
 # -- anomalies ------------------------------------------------------------------------------
-def _anomaly(code: str, severity: str, text: str, hops: list[int] | None = None) -> dict[str, Any]:
-    return {"code": code, "severity": severity, "text": text, "hops": hops or []}
+# Every code, its severity and its plain-language text; {fields} are filled per message.
+ANOMALIES: dict[str, tuple[str, str]] = {
+    "hops-out-of-order": ("warning", ("{later} is stamped {gap} before {earlier}, which handed "
+        "the message to it: a server's clock was wrong, or the Received headers were reordered "
+        "or forged.")),
+    "long-transit-delay": ("info", ("{later} received the message {gap} after {earlier}: it "
+        "was queued or held on the way.")),
+    "date-far-from-first-hop": ("warning", ("The Date header ({date}) is {gap} {direction} the "
+        "first recorded hop ({when}, {hop}): the sender's clock was wrong, the message waited "
+        "in an outbox, or the Date was written afterwards.")),
+    "date-after-delivery": ("warning", ("The Date header is {gap} later than the last hop "
+        "({when}, {hop}): the message claims to be written after it was delivered.")),
+    "timezone-impossible": ("warning", ("The Date header's offset {offset} is not one any place "
+        "uses (offsets run from -1200 to +1400 in quarter hours): the header was written by "
+        "hand or by broken software.")),
+    "timezone-name-mismatch": ("warning", ("The Date header says {offset} but names its zone "
+        "{name}, which stands for {stands}: the clock's zone setting and its offset disagree.")),
+    "timezone-contradicts-origin": ("warning", ("The Date header gives {claimed}, but the first "
+        "hop was stamped by the sending machine itself ({host}) in {stamped}: the mail client "
+        "and its machine disagree about the time zone, or the Date was set elsewhere.")),
+    "dkim-domain-unrelated": ("warning", ("The message is DKIM-signed only by {signers}, "
+        "unrelated to the From domain {domain}: a signature vouches for its signer's domain, "
+        "not for the author (mailing lists and sending services sign this way; so does a "
+        "forger with a domain of their own).")),
+    "no-received": ("info", ("The message has no Received headers: as stored, it never passed "
+        "through a mail server (a draft, a sent-folder copy or an export), or they were "
+        "removed.")),
+    "received-unparsed": ("info", ("{count} of {total} Received headers could not be fully "
+        "read; their raw text is kept with each hop.")),
+}  # fmt: skip
+
+Anomalies = list[dict[str, Any]]
+
+
+def _add(anomalies: Anomalies, code: str, hops: list[int] | None = None, **facts: Any) -> None:
+    severity, text = ANOMALIES[code]
+    anomalies.append(
+        {"code": code, "severity": severity, "text": text.format(**facts), "hops": hops or []}
+    )
 
 
 def _label(row: dict[str, Any]) -> str:
     return f"hop {row['index']} (by {row.get('by_host') or '?'})"
 
 
-def _check_order(rows: list[dict[str, Any]], anomalies: list[dict[str, Any]]) -> None:
+def _check_order(rows: list[dict[str, Any]], anomalies: Anomalies) -> None:
     previous: dict[str, Any] | None = None
     for row in rows:
         if row["timestamp"] is None:
             continue
         delay = row["delay_seconds"]
-        if previous is not None and delay is not None and delay < -OUT_OF_ORDER_SECONDS:
-            anomalies.append(
-                _anomaly(
-                    "hops-out-of-order",
-                    "warning",
-                    f"{_label(row)} is stamped {_duration(delay)} before {_label(previous)}, "
-                    "which handed the message to it: a server's clock was wrong, or the "
-                    "Received headers were reordered or forged.",
-                    [previous["index"], row["index"]],
-                )
-            )
-        elif previous is not None and delay is not None and delay > LONG_DELAY_SECONDS:
-            anomalies.append(
-                _anomaly(
-                    "long-transit-delay",
-                    "info",
-                    f"{_label(row)} received the message {_duration(delay)} after "
-                    f"{_label(previous)}: it was queued or held on the way.",
-                    [previous["index"], row["index"]],
-                )
-            )
+        if previous is not None and delay is not None:
+            pair = {"later": _label(row), "earlier": _label(previous), "gap": _duration(delay)}
+            hops = [previous["index"], row["index"]]
+            if delay < -OUT_OF_ORDER_SECONDS:
+                _add(anomalies, "hops-out-of-order", hops, **pair)
+            elif delay > LONG_DELAY_SECONDS:
+                _add(anomalies, "long-transit-delay", hops, **pair)
         previous = row
 
 
 def _check_date(
-    date: dict[str, Any] | None, rows: list[dict[str, Any]], anomalies: list[dict[str, Any]]
+    date: dict[str, Any] | None, rows: list[dict[str, Any]], anomalies: Anomalies
 ) -> None:
     sent = _instant(date.get("utc")) if date else None
     timed = [row for row in rows if _instant(row["timestamp"]) is not None]
-    if sent is None or not timed:
+    if date is None or sent is None or not timed:
         return
     first, last = timed[0], timed[-1]
-    gap = (_instant(first["timestamp"]) or sent) - sent  # > 0: Date before the first hop
-    if abs(gap.total_seconds()) > DATE_FAR_SECONDS:
-        direction = "before" if gap.total_seconds() > 0 else "after"
-        anomalies.append(
-            _anomaly(
-                "date-far-from-first-hop",
-                "warning",
-                f"The Date header ({date['utc'] if date else ''}) is {_duration(gap.total_seconds())} "
-                f"{direction} the first recorded hop ({first['timestamp']}, {_label(first)}): "
-                "the sender's clock was wrong, the message waited in an outbox, or the Date "
-                "was written afterwards.",
-                [first["index"]],
-            )
+    gap = ((_instant(first["timestamp"]) or sent) - sent).total_seconds()  # > 0: Date first
+    if abs(gap) > DATE_FAR_SECONDS:
+        _add(
+            anomalies,
+            "date-far-from-first-hop",
+            [first["index"]],
+            date=date["utc"],
+            gap=_duration(gap),
+            direction="before" if gap > 0 else "after",
+            when=first["timestamp"],
+            hop=_label(first),
         )
-    after_delivery = sent - (_instant(last["timestamp"]) or sent)
-    if after_delivery.total_seconds() > OUT_OF_ORDER_SECONDS:
-        anomalies.append(
-            _anomaly(
-                "date-after-delivery",
-                "warning",
-                f"The Date header is {_duration(after_delivery.total_seconds())} later than the "
-                f"last hop ({last['timestamp']}, {_label(last)}): the message claims to be "
-                "written after it was delivered.",
-                [last["index"]],
-            )
+    late = (sent - (_instant(last["timestamp"]) or sent)).total_seconds()
+    if late > OUT_OF_ORDER_SECONDS:
+        when, hop = last["timestamp"], _label(last)
+        _add(
+            anomalies,
+            "date-after-delivery",
+            [last["index"]],
+            gap=_duration(late),
+            when=when,
+            hop=hop,
         )
 
 
@@ -336,10 +356,8 @@ def _origin_machine(hops: list[Hop], from_domain: str | None) -> tuple[int, Hop]
     or envelope sender of the From domain, so its zone is the sender's machine's. None when it
     is a provider's server, which may be anywhere (Gmail stamps Pacific time whoever sends), or
     a gateway injecting others' mail (gmane posts `with local` in Norway)."""
-    if not from_domain:
-        return None
     timed = [(index, hop) for index, hop in enumerate(hops, start=1) if hop.timestamp]
-    if not timed:
+    if not from_domain or not timed:
         return None
     index, hop = timed[0]
     software = (hop.software or "").lower()
@@ -369,116 +387,62 @@ def _minutes(offset: str | None) -> int | None:
 
 
 def _check_zone(
-    date: dict[str, Any] | None,
-    hops: list[Hop],
-    from_domain: str | None,
-    anomalies: list[dict[str, Any]],
+    date: dict[str, Any] | None, hops: list[Hop], from_domain: str | None, anomalies: Anomalies
 ) -> None:
-    if not date or "utc" not in date:
-        return
-    minutes = _minutes(date.get("offset"))
-    if minutes is None:
+    minutes = _minutes(date.get("offset")) if date and "utc" in date else None
+    if date is None or minutes is None:
         return
     if not -12 * 60 <= minutes <= 14 * 60 or minutes % 15:
-        anomalies.append(
-            _anomaly(
-                "timezone-impossible",
-                "warning",
-                f"The Date header's offset {date['offset']} is not one any place uses "
-                "(offsets run from -1200 to +1400 in quarter hours): the header was written "
-                "by hand or by broken software.",
-            )
-        )
+        _add(anomalies, "timezone-impossible", offset=date["offset"])
     name = date.get("zone_name")
     meanings = zone_offsets(name) if name else None
     if name and meanings is not None and minutes not in meanings:
         stands = " or ".join(_offset_text(m) for m in meanings)
-        anomalies.append(
-            _anomaly(
-                "timezone-name-mismatch",
-                "warning",
-                f"The Date header says {date['offset']} but names its zone {name}, which "
-                f"stands for {stands}: the clock's zone setting and its offset disagree.",
-            )
-        )
+        _add(anomalies, "timezone-name-mismatch", offset=date["offset"], name=name, stands=stands)
     origin = _origin_machine(hops, from_domain)
-    if origin is None:
-        return
-    index, hop = origin
-    hop_minutes = _minutes(hop.offset)
-    if hop_minutes is not None and hop_minutes != minutes:
-        anomalies.append(
-            _anomaly(
-                "timezone-contradicts-origin",
-                "warning",
-                f"The Date header gives {_offset_text(minutes)}, but the first hop was "
-                f"stamped by the sending machine itself ({hop.by_host}) in "
-                f"{_offset_text(hop_minutes)}: the mail client and its machine disagree "
-                "about the time zone, or the Date was set elsewhere.",
-                [index],
-            )
+    stamped = _minutes(origin[1].offset) if origin else None
+    if origin is not None and stamped is not None and stamped != minutes:
+        _add(
+            anomalies,
+            "timezone-contradicts-origin",
+            [origin[0]],
+            claimed=_offset_text(minutes),
+            host=origin[1].by_host,
+            stamped=_offset_text(stamped),
         )
 
 
-def _check_dkim(
-    from_domain: str | None, dkim_domains: list[str], anomalies: list[dict[str, Any]]
-) -> None:
+def _check_dkim(from_domain: str | None, dkim_domains: list[str], anomalies: Anomalies) -> None:
     if not from_domain or not dkim_domains:
         return
-    if any(domains_related(d, from_domain) for d in dkim_domains):
-        return
-    signers = ", ".join(dkim_domains)
-    anomalies.append(
-        _anomaly(
-            "dkim-domain-unrelated",
-            "warning",
-            f"The message is DKIM-signed only by {signers}, unrelated to the From domain "
-            f"{from_domain}: a signature vouches for its signer's domain, not for the author "
-            "(mailing lists and sending services sign this way; so does a forger with a "
-            "domain of their own).",
-        )
-    )
+    if not any(domains_related(d, from_domain) for d in dkim_domains):
+        signers = ", ".join(dkim_domains)
+        _add(anomalies, "dkim-domain-unrelated", signers=signers, domain=from_domain)
 
 
-def _check_parsing(hops: list[Hop], anomalies: list[dict[str, Any]]) -> None:
+def _check_parsing(hops: list[Hop], anomalies: Anomalies) -> None:
     if not hops:
-        anomalies.append(
-            _anomaly(
-                "no-received",
-                "info",
-                "The message has no Received headers: as stored, it never passed through a "
-                "mail server (a draft, a sent-folder copy or an export), or they were removed.",
-            )
-        )
+        _add(anomalies, "no-received")
         return
     unparsed = [index for index, hop in enumerate(hops, start=1) if not hop.parsed]
     if unparsed:
-        anomalies.append(
-            _anomaly(
-                "received-unparsed",
-                "info",
-                f"{len(unparsed)} of {len(hops)} Received headers could not be fully read; "
-                "their raw text is kept with each hop.",
-                unparsed,
-            )
-        )
+        _add(anomalies, "received-unparsed", unparsed, count=len(unparsed), total=len(hops))
 
 
 def render_forensics(data: dict[str, Any]) -> list[str]:
     """Plain lines for `show --forensics` (no markup)."""
     if not data:
         return ["no mail headers: forensics apply to emails only"]
-    lines = [
-        f"Received: {data['received']['total']} headers, {data['received']['parsed']} parsed"
-    ]
+    lines = [f"Received: {data['received']['total']} headers, {data['received']['parsed']} parsed"]
     for hop in data["hops"]:
-        source = hop["from_host"] or "?"
-        if hop["from_ip"]:
+        source = hop["from_host"] or hop["extra"].get("invoked") or "?"
+        if hop["from_ip"] and hop["from_ip"] not in source:
             source += f" [{hop['from_ip']}]"
-        delay = "" if hop["delay_seconds"] is None else f" +{hop['delay_seconds']}s"
+        delay = "" if hop["delay_seconds"] is None else f" {hop['delay_seconds']:+d}s"
         extra = ", ".join(
             part
             for part in (
+                hop["via"] and f"via {hop['via']}",
                 hop["protocol"] and f"with {hop['protocol']}",
                 hop["tls"] and f"TLS {hop['tls']}",
                 hop["id"] and f"id {hop['id']}",
@@ -501,7 +465,12 @@ def render_forensics(data: dict[str, Any]) -> list[str]:
     for name, value in data.get("client", {}).items():
         lines.append(f"{name}: {' '.join(value.split())}")
     transit = data.get("transit") or {}
-    if "total_seconds" in transit:
+    if transit.get("total_seconds", 0) < 0:
+        lines.append(
+            f"transit: the last hop is stamped {_duration(transit['total_seconds'])}"
+            " before the first"
+        )
+    elif "total_seconds" in transit:
         lines.append(f"transit: {_duration(transit['total_seconds'])} from first to last hop")
     for anomaly in data["anomalies"]:
         lines.append(f"{anomaly['severity']} {anomaly['code']}: {anomaly['text']}")

@@ -32,7 +32,8 @@ _DATE_TAIL = re.compile(
 _BRACKET_IP = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+(?:%\w+)?)\]")
 _HELO = re.compile(r"""(?:\bhelo=|\b(?:HELO|EHLO)\s+)"?([^\s")]+)""", re.IGNORECASE)
 _AUTH = re.compile(
-    r"(?:authenticated (?:sender|user|as)|auth(?:enticated)? user|\bAUTH: \w+)[:=\s]+([^\s,]+)", re.IGNORECASE
+    r"(?:authenticated (?:sender|user|as)|auth(?:enticated)? user|\bAUTH: \w+)[:=\s]+([^\s,]+)",
+    re.IGNORECASE,
 )
 _ENVELOPE_FROM = re.compile(r"^envelope-from\s*<?([^<>\s]*)>?", re.IGNORECASE)
 _TLS_USING = re.compile(r"\busing\s+((?:TLS|SSL)\S*)(?:\s+with cipher\s+(\S+))?", re.IGNORECASE)
@@ -205,9 +206,11 @@ def _ip(text: str) -> str | None:
     candidate = text.strip().strip("[]")
     candidate = candidate.removeprefix("IPv6:").removeprefix("ipv6:")
     try:
-        return str(ipaddress.ip_address(candidate))
+        address = ipaddress.ip_address(candidate)
     except ValueError:
         return None
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:192.168.0.6 is an IPv4 client
+    return str(mapped or address)
 
 
 def _comment_ip(comment: str) -> str | None:
@@ -242,7 +245,7 @@ def _from_comment(comment: str, hop: Hop) -> None:
     ip = _comment_ip(comment)
     if ip and hop.from_ip is None:
         hop.from_ip = ip
-        first = comment.split()[0] if comment.split() else ""
+        first = (comment.split(maxsplit=1) or [""])[0]
         if first and not first.startswith("[") and _ip(first) is None and "=" not in first:
             hop.from_rdns = first
     helo = _HELO.search(comment)
@@ -315,46 +318,52 @@ def _walk(tokens: list[_Token], hop: Hop) -> None:
         hop.unparsed = " ".join(leftover)
 
 
+def _value(name: str, words: list[str]) -> tuple[str, list[str]]:
+    """A clause's value and the words after it. `with` and `via` take more words only while
+    they look like words of a name (Exchange: `with Microsoft SMTP Server`)."""
+    if name not in _MULTI_WORD:
+        return words[0], words[1:]
+    count = 1
+    while count < len(words) and _PROTOCOL_WORD.match(words[count]):
+        count += 1
+    return " ".join(words[:count]), words[count:]
+
+
 def _clause(name: str, words: list[str], notes: list[str], hop: Hop) -> list[str]:
     """Assign one clause; returns the words it could not place."""
-    if name in _MULTI_WORD:  # more words only while they look like words of a name
-        count = 1
-        while count < len(words) and _PROTOCOL_WORD.match(words[count]):
-            count += 1
-        value, extra = " ".join(words[:count]), words[count:]
-    else:
-        value, extra = words[0], words[1:]
+    value, extra = _value(name, words)
     if name in ("from", "by"):  # `from host [1.2.3.4]` (fetchmail, SMTPD32): the literal is the IP
-        for word in list(extra):
-            if word.startswith("[") and _ip(word):
-                if name == "from":
-                    hop.from_ip = hop.from_ip or _ip(word)
-                else:
-                    hop.by_ip = hop.by_ip or _ip(word)
-                extra.remove(word)
+        literal = next((_ip(word) for word in extra if word.startswith("[") and _ip(word)), None)
+        if literal:
+            extra = [word for word in extra if _ip(word) != literal]
+            if name == "from":
+                hop.from_ip = hop.from_ip or literal
+            else:
+                hop.by_ip = hop.by_ip or literal
     if name == "from":
         hop.from_host = value
-        hop.from_ip = hop.from_ip or _ip(value)
-        for comment in notes:
+        for comment in notes:  # the address the receiver saw beats the one the sender named
             _from_comment(comment, hop)
+        hop.from_ip = hop.from_ip or _ip(value)
     elif name == "by":
         hop.by_host = value
         for comment in notes:
             _by_comment(comment, hop)
-    elif name == "via":
-        hop.via = value
     elif name == "with":
-        hop.protocol = value
-        if hop.tls is None and (_TLS_PROTOCOLS.match(words[0]) or "encrypted" in value.lower()):
-            hop.tls = value
-        for comment in notes:
-            if hop.software is None and re.match(r"^(?:Exim|Postfix|Microsoft)\b", comment):
-                hop.software = comment
-    elif name == "id":
-        hop.id = value.strip("<>")
-    elif name == "for":
-        hop.for_address = value.strip("<>")
+        _with(value, notes, hop)
+    else:
+        setattr(hop, {"via": "via", "id": "id", "for": "for_address"}[name], value.strip("<>"))
     return extra
+
+
+def _with(value: str, notes: list[str], hop: Hop) -> None:
+    hop.protocol = value
+    first = value.split(maxsplit=1)[0]
+    if hop.tls is None and (_TLS_PROTOCOLS.match(first) or "encrypted" in value.lower()):
+        hop.tls = value
+    for comment in notes:
+        if hop.software is None and re.match(r"^(?:Exim|Postfix|Microsoft)\b", comment):
+            hop.software = comment
 
 
 def _extension(name: str, words: list[str], hop: Hop) -> list[str]:

@@ -7,12 +7,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from strongroom import __version__
@@ -22,6 +24,25 @@ from strongroom.web import views
 from strongroom.web.security import SECURITY_HEADERS
 
 HERE = Path(__file__).parent
+
+
+class ErrorBody(BaseModel):
+    """The one JSON error shape (errors.StrongroomError.to_json)."""
+
+    error: str
+    message: str
+    hint: str | None = None
+    position: int | None = None
+    detail: str | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "bad request, e.g. a query syntax error"},
+    404: {"model": ErrorBody, "description": "no such item"},
+}
+
+
+ItemNumber = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="an item's number")]
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,7 @@ def create_app(case: Case, config: ServeConfig | None = None) -> FastAPI:
         title=f"{config.title} reading room",
         version=__version__,
         description="Read-only JSON API of a strongroom case. Every HTML page has a JSON twin.",
+        responses=ERROR_RESPONSES,
         docs_url=None,  # the interactive docs load scripts from a CDN: not in a reading room
         redoc_url=None,
     )
@@ -61,7 +83,8 @@ def create_app(case: Case, config: ServeConfig | None = None) -> FastAPI:
 
     @app.exception_handler(StrongroomError)
     async def strongroom_error(request: Request, error: StrongroomError) -> Response:
-        if request.url.path.endswith(".json"):
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if request.url.path.endswith(".json") or not wants_page:
             return JSONResponse(error.to_json(), status_code=error.http_status)
         return templates.TemplateResponse(
             request, "error.html", {"error": error}, status_code=error.http_status
@@ -89,21 +112,21 @@ def create_app(case: Case, config: ServeConfig | None = None) -> FastAPI:
         return views.search_page(case, q, page_number, sort)
 
     @app.get("/items/{num}.json", summary="One item: record, text, children, locations")
-    def item_json(num: int) -> dict[str, Any]:
+    def item_json(num: ItemNumber) -> dict[str, Any]:
         return views.item_page(case, num)
 
     @app.get("/items/{num}", include_in_schema=False)
-    def item_html(request: Request, num: int) -> HTMLResponse:
+    def item_html(request: Request, num: ItemNumber) -> HTMLResponse:
         return page(request, "item.html", views.item_page(case, num))
 
     _file_routes(app, case)
 
     @app.get("/threads/{num}.json", summary="The conversation an item belongs to")
-    def thread_json(num: int) -> dict[str, Any]:
+    def thread_json(num: ItemNumber) -> dict[str, Any]:
         return views.thread_page(case, num)
 
     @app.get("/threads/{num}", include_in_schema=False)
-    def thread_html(request: Request, num: int) -> HTMLResponse:
+    def thread_html(request: Request, num: ItemNumber) -> HTMLResponse:
         return page(request, "thread.html", views.thread_page(case, num))
 
     _overview_routes(app, case, page)
@@ -132,16 +155,26 @@ def _overview_routes(app: FastAPI, case: Case, page: Page) -> None:
 
 
 def _file_routes(app: FastAPI, case: Case) -> None:
-    @app.get("/items/{num}/raw", summary="The exact stored bytes, shown as text")
-    def item_raw(num: int) -> Response:
+    @app.get(
+        "/items/{num}/raw",
+        summary="The exact stored bytes, shown as text",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    def item_raw(num: ItemNumber) -> Response:
         return Response(
             case.raw(str(num)),
             media_type="text/plain; charset=utf-8",
             headers={"Content-Disposition": f'inline; filename="{num}.raw"'},
         )
 
-    @app.get("/items/{num}/download", summary="The exact stored bytes, as a download")
-    def item_download(num: int) -> Response:
+    @app.get(
+        "/items/{num}/download",
+        summary="The exact stored bytes, as a download",
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}},
+    )
+    def item_download(num: ItemNumber) -> Response:
         item = case.item(str(num))
         name = _safe_filename(item["name"] or f"{num}.bin")
         return Response(
