@@ -18,3 +18,10 @@ class IngestPolicy:
     max_archive_members: int = 100_000
     batch_items: int = 64  # leaf items sent to a worker at once
     in_flight_batches: int = 3  # bounded queue per worker: memory does not grow with the dump
+    # Document extraction. A worker process gets an address-space limit (0: none); one item's
+    # parse gets a wall-clock limit, and converters (tesseract, antiword) their own.
+    item_timeout_s: float = 300.0
+    worker_memory_bytes: int = 6 * 1024**3
+    ocr: bool = True
+    ocr_languages: str = "eng"
+    ocr_max_pages: int = 100

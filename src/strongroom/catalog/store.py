@@ -214,7 +214,25 @@ class Catalog:
         ]
         if rows:
             conn.execute(s.addresses.insert(), rows)
+        self._insert_facts(conn, num, item, record)
         return num
+
+    def _insert_facts(
+        self, conn: Connection, num: int, item: ItemResult, record: dict[str, Any]
+    ) -> None:
+        """The item's searchable facts (author, creator...), and for a document the outcome of
+        its text extraction as the fact `extraction` (what `report` counts by)."""
+        values = {(field[:32], value[:2000]) for field, value in item.facts if value.strip()}
+        outcome = record.get("extraction")
+        if not isinstance(outcome, str) and item.format == "document":
+            outcome = "failed" if item.status == "ok" else item.status  # the parse never returned
+        if isinstance(outcome, str) and item.kind in ("document", "attachment"):
+            values.add(("extraction", outcome))
+        if values:
+            conn.execute(
+                s.facts.insert(),
+                [{"item_num": num, "field": f, "value": v} for f, v in sorted(values)],
+            )
 
     # -- reading ----------------------------------------------------------------------------
     def find_item(self, key: str) -> dict[str, Any] | None:
@@ -323,6 +341,13 @@ class Catalog:
                 select(func.count()).where(s.items.c.defect_count > 0)
             ).scalar_one()
             failures = self._failures(conn)
+            extraction: dict[str, int] = dict(
+                conn.execute(
+                    select(s.facts.c.value, func.count())
+                    .where(s.facts.c.field == "extraction")
+                    .group_by(s.facts.c.value)
+                ).all()
+            )
         return {
             "inputs": sum(inputs.values()),
             "inputs_by_status": inputs,
@@ -335,6 +360,9 @@ class Catalog:
             "message_id_groups_with_different_bytes": same_id,
             "with_defects": defective,
             "by_status": statuses,
+            # documents and attachments by what their text extraction gave: text, ocr, no-text,
+            # encrypted, unsupported, corrupt (and failed: the extractor raised or timed out)
+            "by_extraction": extraction,
             "failed": len(failures),
             "failures": failures,
         }

@@ -53,6 +53,8 @@ class Parsed:
     html: str = ""
     defects: list[str] = field(default_factory=list)
     children: list[Child] = field(default_factory=list)
+    # Searchable facts for the catalog's `facts` table: ("author", "Jane Roe"), ("creator", ...).
+    facts: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Format(Protocol):

@@ -96,6 +96,68 @@ def is_mbox(head: bytes) -> bool:
     return looks_like_headers(head[line.end() :]) > 0
 
 
+_OOXML_MAIN = {
+    b"word/document.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    b"xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    b"ppt/presentation.xml": "application/vnd.openxmlformats-officedocument.presentationml"
+    ".presentation",
+}
+_OOXML_SUFFIXES = {
+    ".docx": b"word/document.xml",
+    ".docm": b"word/document.xml",
+    ".dotx": b"word/document.xml",
+    ".dotm": b"word/document.xml",
+    ".xlsx": b"xl/workbook.xml",
+    ".xlsm": b"xl/workbook.xml",
+    ".xltx": b"xl/workbook.xml",
+    ".xltm": b"xl/workbook.xml",
+    ".pptx": b"ppt/presentation.xml",
+    ".pptm": b"ppt/presentation.xml",
+    ".potx": b"ppt/presentation.xml",
+    ".potm": b"ppt/presentation.xml",
+    ".ppsx": b"ppt/presentation.xml",
+    ".ppsm": b"ppt/presentation.xml",
+}
+_ODF_SUFFIXES = {
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+    ".odg": "application/vnd.oasis.opendocument.graphics",
+}
+_ODF_MIMETYPE = re.compile(
+    rb"^PK\x03\x04.{26}mimetype(application/vnd\.oasis\.opendocument\.[a-z.-]+)", re.S
+)
+
+
+def _office_zip(head: bytes, suffix: str) -> Detection | None:
+    """A zip that is an office document: ODF's leading `mimetype` member, or OOXML's
+    [Content_Types].xml with its main part named in the first bytes (else by the extension)."""
+    odf = _ODF_MIMETYPE.match(head)
+    if odf:
+        mime = odf.group(1).decode("ascii")
+        return Detection("document", mime, f"magic: zip with ODF mimetype {mime}")
+    if b"[Content_Types].xml" in head or b"_rels/.rels" in head:
+        for part, mime in _OOXML_MAIN.items():
+            if part in head:
+                return Detection("document", mime, f"magic: OOXML zip with {part.decode()}")
+        if suffix in _OOXML_SUFFIXES:
+            mime = _OOXML_MAIN[_OOXML_SUFFIXES[suffix]]
+            return Detection("document", mime, f"magic: OOXML zip, extension: {suffix}")
+    if suffix in _ODF_SUFFIXES and (b"META-INF/manifest.xml" in head or b"content.xml" in head):
+        mime = _ODF_SUFFIXES[suffix]
+        return Detection("document", mime, f"magic: zip with ODF parts, extension: {suffix}")
+    return None
+
+
+_OLE_STREAMS = (
+    ("encryptedpackage", "application/encrypted", "encrypted OOXML package"),
+    ("worddocument", "application/msword", "Word document"),
+    ("workbook", "application/vnd.ms-excel", "Excel workbook"),
+    ("book", "application/vnd.ms-excel", "Excel 5 workbook"),
+    ("powerpoint document", "application/vnd.ms-powerpoint", "PowerPoint presentation"),
+)
+
+
 def _ole_type(head: bytes, data: bytes | None) -> Detection:
     """An OLE2 compound file is an Outlook message, or a legacy Office document."""
     import olefile
@@ -110,6 +172,9 @@ def _ole_type(head: bytes, data: bytes | None) -> Detection:
             name.startswith("__substg1.0_") for name in names
         ):
             return Detection("msg", "application/vnd.ms-outlook", "magic: OLE2 with MAPI streams")
+        for stream, mime, what in _OLE_STREAMS:
+            if stream in names:
+                return Detection("document", mime, f"magic: OLE2 {what} ({stream} stream)")
     mime = magic.from_buffer(head, mime=True)
     return Detection("document", mime, f"magic: OLE2, libmagic: {mime}")
 
@@ -140,6 +205,9 @@ def detect(head: bytes, name: str | None, data: bytes | None = None) -> Detectio
         return Detection("email", "message/rfc822", f"headers: {fields} mail fields")
     mime = magic.from_buffer(head, mime=True) if head else "application/x-empty"
     if mime == "application/zip" or head.startswith(b"PK\x03\x04"):
+        office = _office_zip(head, suffix)
+        if office is not None:
+            return office
         if mime in ("application/zip", "application/x-zip-compressed") or suffix == ".zip":
             return Detection("zip", "application/zip", f"magic: PK zip, libmagic: {mime}")
         return Detection("document", mime, f"magic: PK zip, libmagic: {mime}")

@@ -1,37 +1,153 @@
-"""Loose files and attachments that are not mail: text where we can read it, else a status.
+"""Loose files and attachments that are not mail: one dispatcher over the document families.
 
-Plain text and HTML are read here; richer document types get their own modules and registry
-entries. Anything without a text extractor is kept byte-exact with status `unsupported`.
+The family is chosen by the MIME type detection gave (magic bytes, then libmagic), then by the
+file name's extension when the bytes say nothing more than `application/octet-stream`. Each
+family module returns text (pages split by form feeds), `record["metadata"]` and searchable
+facts. Every outcome is recorded in `record["extraction"]` (text, ocr, no-text, encrypted,
+unsupported, corrupt); a file no family reads is kept byte-exact with status `unsupported`.
 """
 
 from __future__ import annotations
 
-from strongroom.formats import htmltext
-from strongroom.formats.base import Parsed, Status
-from strongroom.formats.detect import detect
-from strongroom.formats.mailheaders import decode_bytes
+from collections.abc import Callable
+from pathlib import PurePath
 
-MAX_TEXT_BYTES = 64 * 1024**2
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv")
+from strongroom.formats import image, legacy_office, odf, office, pdf, rtf, structured
+from strongroom.formats.base import Parsed, Status
+from strongroom.formats.detect import HEAD_BYTES, detect
+from strongroom.formats.extract import ExtractError, Extraction, ExtractOptions, scrub
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+Extractor = Callable[[bytes, ExtractOptions, str], Parsed]
+
+_OLE_MIMES = (
+    "application/x-ole-storage",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.ms-office",
+    "application/encrypted",
+    "application/CDFV2",
+)
+_OOXML_PREFIXES = (
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.ms-word.",
+    "application/vnd.ms-excel.sheet.",
+    "application/vnd.ms-excel.template.",
+    "application/vnd.ms-powerpoint.presentation.",
+    "application/vnd.ms-powerpoint.slideshow.",
+    "application/vnd.ms-powerpoint.template.",
+)
+_TEXT_MIMES = (
+    "application/json",
+    "application/x-ndjson",
+    "application/xml",
+    "application/csv",
+    "image/svg+xml",
+)
+_CALENDAR_MIMES = ("text/calendar", "text/vcard", "text/x-vcard", "text/directory")
+_BY_EXTENSION = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".rtf": "text/rtf",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".htm": "text/html",
+    ".html": "text/html",
+    ".vcf": "text/vcard",
+    ".ics": "text/calendar",
+}
+
+
+def _ooxml(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return office.extract(data, options)
+
+
+def _pdf(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return pdf.extract(data, options)
+
+
+def _odf(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return odf.extract(data, options)
+
+
+def _rtf(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return rtf.extract(data, options)
+
+
+def _legacy(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return legacy_office.extract(data, options)
+
+
+def _image(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return image.extract(data, options)
+
+
+def family(mime: str, head: bytes) -> tuple[str, Extractor] | None:
+    """Which extractor reads this MIME type (None: no extractor)."""
+    if mime == "application/pdf":
+        return "pdf", _pdf
+    if mime.startswith(_OOXML_PREFIXES):
+        return "ooxml", _ooxml
+    if mime.startswith("application/vnd.oasis.opendocument.") or (
+        mime in ("text/xml", "application/xml") and b"urn:oasis:names:tc:opendocument" in head
+    ):
+        return "odf", _odf
+    if mime in ("text/rtf", "application/rtf"):
+        return "rtf", _rtf
+    if (head.startswith(OLE_MAGIC) and mime in _OLE_MIMES) or mime == "application/vnd.ms-excel":
+        return "legacy-office", _legacy
+    if mime in _CALENDAR_MIMES:
+        return "calendar", structured.calendar
+    if mime.startswith("text/") or mime in _TEXT_MIMES or mime.endswith("+xml"):
+        return "text", structured.text
+    if mime.startswith("image/"):
+        return "image", _image
+    return None
 
 
 class DocumentFormat:
     name = "document"
 
+    def __init__(self, options: ExtractOptions | None = None) -> None:
+        self.options = options or ExtractOptions()
+
     def parse(self, data: bytes, name: str | None) -> Parsed:
-        mime = detect(data[:8192], name).mime
-        parsed = Parsed(kind="document", record={"mime": mime})
+        head = data[:HEAD_BYTES]
+        mime = detect(head, name, data if data.startswith(OLE_MAGIC) else None).mime
+        suffix = PurePath(name).suffix.lower() if name else ""
+        chosen = family(mime, head)
+        by_extension = False
+        if chosen is None and mime == "application/octet-stream" and suffix in _BY_EXTENSION:
+            chosen, by_extension = family(_BY_EXTENSION[suffix], head), True
         if not data:
-            parsed.status, parsed.reason = Status.OK, "empty file"
-            return parsed
-        if not mime.startswith(_TEXT_TYPES):
-            parsed.status = Status.UNSUPPORTED
+            parsed = Parsed(kind="document", reason="empty file")
+            parsed.record["extraction"] = Extraction.NO_TEXT
+        elif chosen is None:
+            parsed = Parsed(kind="document", status=Status.UNSUPPORTED)
             parsed.reason = f"no text extractor for {mime}"
+            parsed.record["extraction"] = Extraction.UNSUPPORTED
+        else:
+            parsed = self._extract(chosen, data, mime)
+            parsed.record["extractor"] = chosen[0] + (f" (by extension {suffix})" * by_extension)
+        parsed.record["mime"] = mime
+        parsed.text, parsed.html = scrub(parsed.text), scrub(parsed.html)
+        parsed.record, parsed.facts = scrub(parsed.record), scrub(parsed.facts)
+        return parsed
+
+    def _extract(self, chosen: tuple[str, Extractor], data: bytes, mime: str) -> Parsed:
+        try:
+            parsed = chosen[1](data, self.options, mime)
+        except ExtractError as error:
+            parsed = Parsed(kind="document", status=error.status, reason=str(error))
+            parsed.record["extraction"] = error.status
             return parsed
-        text = decode_bytes(data[:MAX_TEXT_BYTES], None, parsed.defects, "text")
-        parsed.text = htmltext.to_text(text) if mime == "text/html" else text
-        if mime == "text/html":
-            parsed.html = text
+        if parsed.status in (Status.UNSUPPORTED, Status.ENCRYPTED, Status.CORRUPT):
+            parsed.record["extraction"] = parsed.status  # the same words: see Extraction
+        parsed.record.setdefault("extraction", Extraction.NO_TEXT)
         return parsed
 
 
@@ -46,4 +162,5 @@ class UnsupportedContainer:
             kind="document",
             status=Status.UNSUPPORTED,
             reason=f"{self.name} archives are recognised but not opened",
+            record={"extraction": Extraction.UNSUPPORTED},
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from strongroom.formats.base import Container, Format
 from strongroom.formats.document import DocumentFormat, UnsupportedContainer
+from strongroom.formats.extract import ExtractOptions
 from strongroom.formats.outlook_msg import OutlookMsgFormat
 from strongroom.formats.rfc822 import EmailFormat
 from strongroom.sources.archive import (
@@ -41,11 +42,11 @@ DETECTION_TYPES = frozenset(
 )
 
 
-def formats() -> dict[str, Format]:
+def formats(options: ExtractOptions | None = None) -> dict[str, Format]:
     return {
         "email": EmailFormat(),
         "msg": OutlookMsgFormat(),
-        "document": DocumentFormat(),
+        "document": DocumentFormat(options),
         "7z": UnsupportedContainer("7z"),
         "rar": UnsupportedContainer("rar"),
     }

@@ -46,6 +46,7 @@ class ItemResult:
     html: str = ""
     defects: list[str] = field(default_factory=list)
     known: bool = False
+    facts: list[tuple[str, str]] = field(default_factory=list)  # ("author", "Jane Roe")...
 
 
 @dataclass

@@ -7,14 +7,23 @@ Exceptions stop here: whatever a handler raises becomes the item's status and re
 
 from __future__ import annotations
 
+import contextlib
+import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 from strongroom.blobs import BlobStore
 from strongroom.config import IngestPolicy
 from strongroom.formats import registry
 from strongroom.formats.base import Child, ContainerError, Status
 from strongroom.formats.detect import HEAD_BYTES, Detection, detect
+from strongroom.formats.extract import ExtractOptions
 from strongroom.ingest.tasks import FailureResult, ItemResult, Result, Task
 from strongroom.sources.archive import ArchiveLimits
 
@@ -55,7 +64,16 @@ class Dispatcher:
             max_expansion_ratio=policy.max_expansion_ratio,
             max_members=policy.max_archive_members,
         )
-        self.formats = registry.formats()
+        self.formats = registry.formats(
+            ExtractOptions(
+                ocr=policy.ocr,
+                ocr_languages=policy.ocr_languages,
+                ocr_max_pages=policy.ocr_max_pages,
+                converter_timeout_s=max(1.0, policy.item_timeout_s),
+                max_part_bytes=min(policy.max_member_bytes, 512 * 1024**2),
+                max_expansion_ratio=policy.max_expansion_ratio,
+            )
+        )
         self.containers = registry.containers(limits)
 
     def child_task(self, parent: Task, parent_format: str, child: Child) -> Task | FailureResult:
@@ -118,6 +136,8 @@ class Dispatcher:
                 self._parse(task, result, out)
         except ContainerError as error:
             result.status, result.reason = error.status, str(error)
+        except ItemTimeout as error:
+            result.status, result.reason = Status.FAILED, str(error)
         except MemoryError:
             result.status, result.reason = Status.FAILED, "out of memory while parsing"
         except Exception as error:
@@ -135,7 +155,8 @@ class Dispatcher:
 
     def _parse(self, task: Task, result: ItemResult, out: list[Result]) -> None:
         data = self.blobs.read(task.sha)
-        parsed = self.formats[task.detection.type].parse(data, task.name)
+        with time_limit(self.policy.item_timeout_s):
+            parsed = self.formats[task.detection.type].parse(data, task.name)
         if parsed.kind == "email" and task.role != "email":
             result.kind = "email"
         elif parsed.kind == "document" and task.role == "email":
@@ -143,6 +164,7 @@ class Dispatcher:
         result.status, result.reason = parsed.status, parsed.reason
         result.record, result.text, result.html = parsed.record, parsed.text, parsed.html
         result.defects.extend(parsed.defects)
+        result.facts = list(parsed.facts)
         if task.depth >= self.policy.max_depth and parsed.children:
             result.defects.append(f"attachments not opened: deeper than {self.policy.max_depth}")
             return
@@ -158,12 +180,96 @@ class Dispatcher:
             self._handle(planned, out)
 
 
+class ItemTimeout(BaseException):
+    """One item's parse ran past `item_timeout_s`. A BaseException, so that a parser's own
+    `except Exception` cannot swallow it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ItemTimeout in this thread after `seconds` of wall-clock time.
+
+    Uses SIGALRM, so it works only in a process's main thread (a worker process, or the
+    driver when it parses inline); elsewhere, and for `seconds <= 0`, it does nothing. The
+    previous handler and timer are restored, so the driver's own signals are left as they were.
+    A parser stuck inside C code past the limit is stopped by the worker's watchdog instead.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: FrameType | None) -> None:
+        raise ItemTimeout(f"timed out after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _watchdog.arm(seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _watchdog.disarm()
+
+
+class _Watchdog:
+    """In worker processes only: ends the process when a parse is stuck in C code (where a
+    Python signal handler never runs) well past its limit. The driver sees the worker die and
+    redoes its batch one item at a time, so only the stuck item is recorded as failed."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self._deadline: float | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    def start(self) -> None:
+        self.enabled = True
+        threading.Thread(target=self._run, name="strongroom-watchdog", daemon=True).start()
+
+    def arm(self, seconds: float) -> None:
+        if self.enabled:
+            with self._lock:
+                self._deadline = time.monotonic() + 2 * seconds + 5
+            self._wake.set()
+
+    def disarm(self) -> None:
+        if self.enabled:
+            with self._lock:
+                self._deadline = None
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(1.0)
+            self._wake.clear()
+            with self._lock:
+                deadline = self._deadline
+            if deadline is not None and time.monotonic() > deadline:
+                os._exit(70)  # the driver's BrokenProcessPool recovery takes over
+
+
+_watchdog = _Watchdog()
+
 # One dispatcher per worker process, made by the pool's initializer.
 _dispatcher: Dispatcher | None = None
 
 
+def limit_memory(max_bytes: int) -> None:
+    """Cap this process's address space; a parser that needs more gets a MemoryError."""
+    if max_bytes <= 0:
+        return
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        max_bytes = min(max_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+
+
 def init_worker(blob_root: str, policy: IngestPolicy) -> None:
+    """Runs once in each worker process (never in the driver): limits, then the dispatcher."""
     global _dispatcher  # noqa: PLW0603 - per-process state of a process pool
+    limit_memory(policy.worker_memory_bytes)
+    if policy.item_timeout_s > 0:
+        _watchdog.start()
     _dispatcher = Dispatcher(Path(blob_root), policy)
 
 

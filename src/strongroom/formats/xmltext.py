@@ -1,0 +1,95 @@
+"""Readable text out of office XML (WordprocessingML, DrawingML, ODF), parsed with defusedxml."""
+
+from __future__ import annotations
+
+import re
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from strongroom.formats.extract import corrupt
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+_WORD = {"text": {W + "t"}, "tab": {W + "tab"}, "break": {W + "br", W + "cr"}, "para": {W + "p"}}
+_DRAWING = {"text": {A + "t"}, "tab": set(), "break": {A + "br"}, "para": {A + "p"}}
+_ODF_PARAS = {TEXT_NS + "p", TEXT_NS + "h"}
+_ODF_SKIP = {TEXT_NS + "tracked-changes", OFFICE_NS + "binary-data", TEXT_NS + "note-citation"}
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def parse(data: bytes, part: str) -> Element:
+    try:
+        root: Element = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as error:
+        raise corrupt(f"{part}: {error}") from error
+    return root
+
+
+def _runs(root: Element, tags: dict[str, set[str]]) -> str:
+    out: list[str] = []
+    for element in root.iter():
+        tag = element.tag
+        if tag in tags["text"]:
+            out.append(element.text or "")
+        elif tag in tags["para"]:
+            if out:
+                out.append("\n")
+        elif tag in tags["tab"]:
+            out.append("\t")
+        elif tag in tags["break"]:
+            out.append("\n")
+    return _BLANKS.sub("\n\n", "".join(out)).strip("\n")
+
+
+def word_text(data: bytes, part: str) -> str:
+    return _runs(parse(data, part), _WORD)
+
+
+def drawing_text(data: bytes, part: str) -> str:
+    return _runs(parse(data, part), _DRAWING)
+
+
+def odf_text(root: Element) -> str:
+    """Mixed content of ODF paragraphs, with <text:s>, <text:tab> and <text:line-break>."""
+    out: list[str] = []
+    depth = 0
+    stack: list[tuple[Element, bool]] = [(root, False)]
+    while stack:
+        element, closing = stack.pop()
+        tag = element.tag
+        if closing:
+            if tag in _ODF_PARAS:
+                depth -= 1
+                out.append("\n")
+            elif tag == TABLE_NS + "table-cell":
+                out.append("\t")
+            elif tag == TABLE_NS + "table-row":
+                out.append("\n")
+            if element.tail and depth > 0:
+                out.append(element.tail)
+            continue
+        if tag in _ODF_SKIP:
+            if element.tail and depth > 0:
+                out.append(element.tail)
+            continue
+        if tag in _ODF_PARAS:
+            depth += 1
+        elif tag == TEXT_NS + "s":
+            out.append(" " * int(element.get(TEXT_NS + "c", "1") or 1))
+        elif tag == TEXT_NS + "tab":
+            out.append("\t")
+        elif tag == TEXT_NS + "line-break":
+            out.append("\n")
+        if element.text and depth > 0:
+            out.append(element.text)
+        stack.append((element, True))
+        stack.extend((child, False) for child in reversed(element))
+    text = "".join(out)
+    text = re.sub(r"\t+\n", "\n", text)
+    return _BLANKS.sub("\n\n", text).strip("\n")
