@@ -258,7 +258,11 @@ def test_facts_from_analyses_become_searchable(case: Case) -> None:
     case.catalog.set_facts(1, "flags", ["verified"])
     case.catalog.set_facts(1, "dkim", ["dnc.example"])
     case.catalog.set_facts(3, "author", ["Alice Example"])
+    case.catalog.set_facts(3, "last_modified_by", ["Bob Editor"])
     assert case.index.refresh(case.catalog, [1, 3]) == 2
+    assert subjects(case, "editor:bob") == {"donors.txt"}
+    assert subjects(case, "author:bob") == set()  # author and last editor are kept apart
+    assert subjects(case, "extraction:text") == {"donors.txt", "minutes.txt"}
     assert subjects(case, "is:verified") == {"Budget for May"}
     assert subjects(case, "dkim:dnc.example") == {"Budget for May"}
     assert subjects(case, "author:alice") == {"donors.txt"}

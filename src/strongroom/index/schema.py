@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-INDEX_SCHEMA_VERSION = 2
+INDEX_SCHEMA_VERSION = 3
 
 # Words of letters/digits; each CJK ideograph or kana is its own token, so a phrase query on
 # consecutive characters finds Chinese and Japanese text that has no spaces.
@@ -21,8 +21,8 @@ EXACT = "sr_exact"
 TEXT_FIELDS = ("subject", "body", "attachment")
 ROLES = ("from", "to", "cc", "bcc", "participant")
 # Facts from the catalog's `facts` table that become index fields: exact values, and words.
-FACT_VALUES = ("flags", "dkim", "tag")
-FACT_WORDS = ("author", "creator")
+FACT_VALUES = ("flags", "dkim", "tag", "extraction")
+FACT_WORDS = ("author", "creator", "last_modified_by")
 
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:

@@ -197,10 +197,11 @@ class Compiler:
     # -- exact fields -----------------------------------------------------------------------
     def _exact_field(self, node: Word) -> tantivy.Query:
         name, value = node.field or "", node.text
-        if name in ("author", "creator"):
+        if name in ("author", "creator", "editor"):
+            field = "last_modified_by" if name == "editor" else name
             tokens = self._tokens(value, self.exact, node.position)
-            return self._all([self._term(name, token) for token in tokens])
-        if name in ("type", "kind", "dkim", "tag"):
+            return self._all([self._term(field, token) for token in tokens])
+        if name in ("type", "kind", "dkim", "tag", "extraction"):
             return self._term(name, value.lower())
         if name == "msgid":
             return self._term("msgid", value.strip("<>"))

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from strongroom.errors import UsageError
 from strongroom.query.ast import And, MatchAll, Node, Not, Or, Phrase, Range, Word
 
-TEXT_FIELDS = frozenset({"subject", "body", "attachment", "filename", "author", "creator"})
+TEXT_FIELDS = frozenset(
+    {"subject", "body", "attachment", "filename", "author", "creator", "editor"}
+)
 ADDRESS_FIELDS = frozenset({"from", "to", "cc", "bcc", "participant"})
-EXACT_FIELDS = frozenset({"type", "kind", "id", "msgid", "thread", "has", "is", "dkim", "tag"})
+EXACT_FIELDS = frozenset(
+    {"type", "kind", "id", "msgid", "thread", "has", "is", "dkim", "tag", "extraction"}
+)
 RANGE_FIELDS = frozenset({"date", "size"})
 FIELDS = TEXT_FIELDS | ADDRESS_FIELDS | EXACT_FIELDS | RANGE_FIELDS
 
