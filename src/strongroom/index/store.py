@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,7 @@ class SearchIndex:
         self.root = root
         self.schema = build_schema()
         self._index: tantivy.Index | None = None
+        self._generation = ""
 
     # -- opening ----------------------------------------------------------------------------
     def _marker(self) -> dict[str, Any]:
@@ -85,12 +87,13 @@ class SearchIndex:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _write_marker(self, last_num: int) -> None:
+    def _write_marker(self, last_num: int, generation: str | None = None) -> None:
         tmp = self.root / (MARKER + ".tmp")
         tmp.write_text(
             json.dumps(
                 {
                     "schema": INDEX_SCHEMA_VERSION,
+                    "generation": generation or self._generation,
                     "last_num": last_num,
                     "updated_at": datetime.now(UTC).isoformat(),
                 }
@@ -100,15 +103,24 @@ class SearchIndex:
 
     @property
     def index(self) -> tantivy.Index:
+        marker = self._marker()
+        # Another process (`reindex`, a newer version) may have rebuilt the index under us:
+        # each build has its own generation, and a reader that sees a new one reopens.
+        if self._index is not None and marker.get("generation") != self._generation:
+            self._index = None
         if self._index is None:
-            if self._marker().get("schema") != INDEX_SCHEMA_VERSION:
+            if marker.get("schema") != INDEX_SCHEMA_VERSION:
                 self._wipe()
+                marker = {}
             self.root.mkdir(parents=True, exist_ok=True)
             self._index = tantivy.Index(self.schema, path=str(self.root), reuse=True)
             for name, analyzer in analyzers().items():
                 self._index.register_tokenizer(name, analyzer)
-            if not (self.root / MARKER).exists():
-                self._write_marker(0)
+            if "generation" not in marker:
+                self._generation = uuid.uuid4().hex
+                self._write_marker(int(marker.get("last_num", 0)))
+            else:
+                self._generation = str(marker["generation"])
         return self._index
 
     def _wipe(self) -> None:
