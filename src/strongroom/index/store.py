@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -75,6 +76,7 @@ class SearchIndex:
         self.schema = build_schema()
         self._index: tantivy.Index | None = None
         self._generation = ""
+        self._lock = threading.RLock()
 
     # -- opening ----------------------------------------------------------------------------
     def _marker(self) -> dict[str, Any]:
@@ -103,6 +105,10 @@ class SearchIndex:
 
     @property
     def index(self) -> tantivy.Index:
+        with self._lock:  # web requests share one SearchIndex across threads
+            return self._open()
+
+    def _open(self) -> tantivy.Index:
         marker = self._marker()
         # Another process (`reindex`, a newer version) may have rebuilt the index under us:
         # each build has its own generation, and a reader that sees a new one reopens.
@@ -135,6 +141,10 @@ class SearchIndex:
     # -- writing ----------------------------------------------------------------------------
     def update(self, catalog: Catalog) -> int:
         """Index every item the catalog has past the marker; returns how many."""
+        with self._lock:  # one writer at a time; a second caller then finds nothing to do
+            return self._update(catalog)
+
+    def _update(self, catalog: Catalog) -> int:
         last = self.last_num()
         if max_num(catalog) <= last:
             return 0
@@ -144,6 +154,10 @@ class SearchIndex:
 
     def refresh(self, catalog: Catalog, nums: list[int]) -> int:
         """Re-index these items (their facts or status changed); returns how many."""
+        with self._lock:
+            return self._refresh(catalog, nums)
+
+    def _refresh(self, catalog: Catalog, nums: list[int]) -> int:
         last = self.last_num()
         wanted = sorted(n for n in set(nums) if n <= last)
         chunks = (wanted[i : i + 500] for i in range(0, len(wanted), 500))
