@@ -8,6 +8,8 @@ are cut from the catalog's text — which keeps the index small.
 
 from __future__ import annotations
 
+import functools
+
 import tantivy
 
 INDEX_SCHEMA_VERSION = 3
@@ -25,6 +27,7 @@ FACT_VALUES = ("flags", "dkim", "tag", "extraction")
 FACT_WORDS = ("author", "creator", "last_modified_by")
 
 
+@functools.cache
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
     def base() -> tantivy.TextAnalyzerBuilder:
         return (

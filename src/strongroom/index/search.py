@@ -128,6 +128,8 @@ class Snippets:
             hit["snippet"], hit["snippet_from"] = self._for(hit, texts.get(hit["id"], ""))
 
     def _for(self, hit: dict[str, Any], text: str) -> tuple[str, str | None]:
+        if not (self.terms.stems or self.terms.exact or self.terms.prefixes):
+            return html.escape(" ".join(text.split()[:SNIPPET_WORDS])), None  # nothing to mark
         wants_attachment = "attachment" in self.terms.fields
         if not wants_attachment and "body" not in self.terms.fields and hit.get("subject"):
             fragment = self.cut(hit["subject"], whole=True)
