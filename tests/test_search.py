@@ -247,6 +247,7 @@ def test_threads_search_and_show(case: Case) -> None:
     # "Re: Budget for May" carries no references: the subject fallback joins it to its parent.
     assert subjects(case, "thread:1") == {"Budget for May", "Re: Budget for May"}
     assert subjects(case, "thread:4") == {"Interview request"}  # 3 is an attachment
+    assert subjects(case, "thread:s1@test.example") == {"Budget for May", "Re: Budget for May"}
     tree = run_cli("--case", str(case.root), "show", "thread:1").stdout.decode()
     assert "Budget for May" in tree.splitlines()[0]
     assert "Re: Budget for May" in tree.splitlines()[1]

@@ -132,8 +132,14 @@ class Case:
         self.index.update(self.catalog)
         return self.index
 
-    def thread_members(self, num: int) -> list[int]:
-        return self.catalog.thread_members(num)
+    def thread_members(self, key: str) -> list[int]:
+        """Every item in the thread of an item number or of a Message-ID."""
+        if key.isdigit():
+            return self.catalog.thread_members(int(key)) if int(key) < 2**63 else []
+        members: set[int] = set()
+        for num in self.catalog.items_with_message_id(key):
+            members.update(self.catalog.thread_members(num))
+        return sorted(members)
 
     def search(
         self,

@@ -428,6 +428,11 @@ class Catalog:
             if rows:
                 conn.execute(s.facts.insert(), rows)
 
+    def items_with_message_id(self, message_id: str) -> list[int]:
+        with self.engine.connect() as conn:
+            query = select(s.items.c.num).where(s.items.c.message_id == message_id)
+            return [int(row[0]) for row in conn.execute(query)]
+
     def thread_members(self, num: int) -> list[int]:
         """Every item number in the thread of item `num` ([num] for an item in no thread)."""
         with self.engine.connect() as conn:

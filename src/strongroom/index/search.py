@@ -52,7 +52,7 @@ def run_search(
     offset: int = 0,
     sort: str = "relevance",
     facets: bool = True,
-    thread_members: Callable[[int], list[int]] = lambda _n: [],
+    thread_members: Callable[[str], list[int]] = lambda _key: [],
 ) -> SearchResult:
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
@@ -74,7 +74,7 @@ def run_search(
     return result
 
 
-def count(index: SearchIndex, query: str, thread_members: Callable[[int], list[int]]) -> int:
+def count(index: SearchIndex, query: str, thread_members: Callable[[str], list[int]]) -> int:
     compiled = Compiler(index.schema, query, thread_members).compile(parse(query))
     return _total(index.index.searcher().search(compiled, limit=1, count=True))
 
@@ -170,7 +170,7 @@ def correspondents(
     index: SearchIndex,
     catalog: Catalog,
     query: str,
-    thread_members: Callable[[int], list[int]],
+    thread_members: Callable[[str], list[int]],
     limit: int = 100,
 ) -> dict[str, Any]:
     """People ranked by mail volume for a query, and who writes to whom (the network's edges)."""

@@ -64,7 +64,7 @@ class Compiler:
         self,
         schema: tantivy.Schema,
         query: str,
-        thread_members: Callable[[int], list[int]],
+        thread_members: Callable[[str], list[int]],
     ) -> None:
         self.schema = schema
         self.query = query
@@ -205,11 +205,10 @@ class Compiler:
             return self._term(name, value.lower())
         if name == "msgid":
             return self._term("msgid", value.strip("<>"))
-        if name in ("id", "thread"):
-            number = self._number(node)
-            if name == "id":
-                return self._term("num", number)
-            members = self.thread_members(number)
+        if name == "id":
+            return self._term("num", self._number(node))
+        if name == "thread":  # an item number, or a Message-ID of a message in the thread
+            members = self.thread_members(value.strip("<>"))
             if not members:
                 return tantivy.Query.empty_query()
             return tantivy.Query.term_set_query(self.schema, "num", members)
