@@ -48,8 +48,10 @@ def _index_sizes(peers: Path, own_index: int) -> str:
 
 def _inprocess(path: Path) -> list[str]:
     rows = [
-        "| query | hits | count: median / p99 ms | first page with facets and snippets: "
-        "median / p99 ms |",
+        (
+            "| query | hits | count: median / p99 ms | first page with facets and snippets: "
+            "median / p99 ms |"
+        ),
         "|---|---|---|---|",
     ]
     data = json.loads(path.read_text())
@@ -72,11 +74,13 @@ def main() -> None:
         START,
         "## Search",
         "",
-        "Command: `bash bench/search/run.sh` (queries in `bench/search/queries.tsv`; whole "
-        "commands timed by hyperfine through `../shared/tools/bench_peers.sh`). Whole-command "
-        "figures include process start-up: a Python interpreter importing strongroom costs "
-        "most of strongroom's number there; the in-process figures are what the reading "
-        "room pays per request.",
+        (
+            "Command: `bash bench/search/run.sh` (queries in `bench/search/queries.tsv`; whole "
+            "commands timed by hyperfine through `../shared/tools/bench_peers.sh`). Whole-command "
+            "figures include process start-up: a Python interpreter importing strongroom costs "
+            "most of strongroom's number there; the in-process figures are what the reading "
+            "room pays per request."
+        ),
         "",
     ]
     for set_dir in sorted(p for p in results.iterdir() if p.is_dir()):
