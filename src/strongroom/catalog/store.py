@@ -65,22 +65,22 @@ class Catalog:
         return dialect.insert(table).on_conflict_do_nothing()
 
     # -- inputs -----------------------------------------------------------------------------
-    def input_done(self, path: str, size: int, mtime_ns: int) -> bool:
+    def known_inputs(self) -> dict[str, tuple[int, str, int | None, int | None]]:
+        """Every recorded input: path -> (id, status, size, mtime_ns), read once per run so
+        that deciding what to skip costs no query per file."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(s.inputs.c.status, s.inputs.c.size, s.inputs.c.mtime_ns).where(
-                    s.inputs.c.path == path
+            return {
+                row.path: (int(row.id), row.status, row.size, row.mtime_ns)
+                for row in conn.execute(
+                    select(
+                        s.inputs.c.id,
+                        s.inputs.c.path,
+                        s.inputs.c.status,
+                        s.inputs.c.size,
+                        s.inputs.c.mtime_ns,
+                    )
                 )
-            ).first()
-        return (
-            row is not None
-            and row.status == "done"
-            and (row.size, row.mtime_ns)
-            == (
-                size,
-                mtime_ns,
-            )
-        )
+            }
 
     def input_with_sha_done(self, sha: str) -> bool:
         with self.engine.connect() as conn:
@@ -89,20 +89,20 @@ class Catalog:
             )
             return conn.execute(query.limit(1)).first() is not None
 
-    def begin_input(self, path: str, size: int, mtime_ns: int) -> int:
+    def begin_input(self, path: str, size: int, mtime_ns: int, known_id: int | None) -> int:
+        """Mark an input `started` (a crash leaves it so); `known_id` if it was seen before."""
+        values = {
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "status": "started",
+            "reason": None,
+            "started_at": now(),
+            "finished_at": None,
+        }
         with self.engine.begin() as conn:
-            row = conn.execute(select(s.inputs.c.id).where(s.inputs.c.path == path)).first()
-            values = {
-                "size": size,
-                "mtime_ns": mtime_ns,
-                "status": "started",
-                "reason": None,
-                "started_at": now(),
-                "finished_at": None,
-            }
-            if row is not None:
-                conn.execute(update(s.inputs).where(s.inputs.c.id == row.id).values(**values))
-                return int(row.id)
+            if known_id is not None:
+                conn.execute(update(s.inputs).where(s.inputs.c.id == known_id).values(**values))
+                return known_id
             result = conn.execute(s.inputs.insert().values(path=path, **values))
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 

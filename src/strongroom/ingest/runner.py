@@ -76,10 +76,12 @@ class IngestRun:
         self._input_done_at: deque[tuple[int, int, str | None, int]] = deque()
         self._bytes_done = 0
         self._pool: ProcessPoolExecutor | None = None
+        self._known_inputs: dict[str, tuple[int, str, int | None, int | None]] = {}
 
     # -- the run ----------------------------------------------------------------------------
     def run(self, paths: list[Path]) -> RunStats:
         self.dispatcher.blobs.sweep_tmp()
+        self._known_inputs = self.catalog.known_inputs()
         if self.policy.workers > 1:
             self._pool = self._new_pool(self.policy.workers)
         try:
@@ -96,11 +98,16 @@ class IngestRun:
 
     def _ingest_input(self, input_file: InputFile) -> None:
         key = str(input_file.path)
-        if self.catalog.input_done(key, input_file.size, input_file.mtime_ns):
+        known = self._known_inputs.get(key)
+        if known is not None and known[1:] == ("done", input_file.size, input_file.mtime_ns):
             self.stats.inputs_skipped += 1
             self._advance(input_file.size)
             return
-        input_id = self.catalog.begin_input(key, input_file.size, input_file.mtime_ns)
+        input_id = self.catalog.begin_input(
+            key, input_file.size, input_file.mtime_ns, known[0] if known else None
+        )
+        # The same file named twice in one run (overlapping paths) is then an update.
+        self._known_inputs[key] = (input_id, "started", input_file.size, input_file.mtime_ns)
         if "error" in input_file.info:
             self.stats.inputs_failed += 1
             reason = f"{input_file.path}: {input_file.info['error']}"
