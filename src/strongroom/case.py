@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strongroom.analyze.forensics import forensics_for_item
 from strongroom.analyze.threads import render_tree
@@ -17,7 +17,9 @@ from strongroom.custody import record_custody
 from strongroom.errors import CaseError, NotFound, UsageError
 from strongroom.index.search import SearchResult, correspondents, count, run_search
 from strongroom.index.store import SearchIndex
-from strongroom.ingest.runner import IngestRun, Progress
+
+if TYPE_CHECKING:
+    from strongroom.ingest.runner import Progress
 
 CATALOG_FILE = "catalog.sqlite"
 MARKER = "strongroom-case"
@@ -83,6 +85,9 @@ class Case:
         policy: IngestPolicy | None = None,
         progress: Progress | None = None,
     ) -> IngestSummary:
+        # Imported here: the format handlers are heavy, and searching or reading needs none.
+        from strongroom.ingest.runner import IngestRun
+
         for path in paths:
             if not path.exists():
                 raise NotFound(f"input {path} does not exist")
