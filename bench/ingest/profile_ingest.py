@@ -7,8 +7,9 @@ With `--workers 1` the whole ingest (walk, blob store, parsing, catalog writes) 
 one process. --cprofile records every call (and slows Python-heavy code several fold);
 --timers wraps only the functions in TIMED with a wall clock, so its seconds are close to an
 unprofiled run's. Timers are inclusive; a function that calls itself is timed once, at its
-outermost call; `Catalog.item_num` is split by whether `Catalog.write` called it. Exit status
-is strongroom's own.
+outermost call; `Catalog.item_num` is split by whether `Catalog.write` called it. With a
+worker pool the timers see only the main process (the driver), and `Future.result` is the time
+it spent waiting for the workers. Exit status is strongroom's own.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ TIMED = [
     ("strongroom.catalog.store", "Catalog", "report"),
     ("strongroom.blobs", "BlobStore", "put_file"),
     ("strongroom.ingest.runner", "", "detect_blob"),
+    ("strongroom.case", "", "rethread"),
+    ("strongroom.index.store", "SearchIndex", "update"),
+    ("concurrent.futures", "Future", "result"),  # with a pool: the driver waiting for workers
 ]
 
 
@@ -74,8 +78,11 @@ class Timers:
     def install(self) -> list[str]:
         missing = []
         for module_name, owner_name, func_name in TIMED:
-            module = importlib.import_module(module_name)
-            owner = getattr(module, owner_name) if owner_name else module
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                module = None
+            owner = getattr(module, owner_name, None) if owner_name else module
             func = getattr(owner, func_name, None)
             if func is None:
                 missing.append(f"{module_name}.{owner_name}.{func_name}")
@@ -114,11 +121,12 @@ def main() -> int:
         return code
     timers = Timers()
     missing = timers.install()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     code = run_cli(args)
     total = time.perf_counter() - start
     result = {
         "total": total,
+        "cpu": time.process_time() - cpu,  # this process only, not its workers
         "seconds": timers.seconds,
         "calls": timers.calls,
         "missing": missing,

@@ -4,8 +4,9 @@
 # Builds two Maildirs from the real corpora with ../shared/tools/make_maildir.py (the real
 # messages as they are, and a scaled copy of BENCH_COUNT messages), indexes each with notmuch,
 # mu and strongroom through ../shared/tools/bench_peers.sh (which times every run with
-# /usr/bin/time -v), checks that the case kept every byte, profiles one strongroom ingest with
-# --workers 1, and rewrites the "Ingest" section of docs/benchmarks.md (bench/ingest/summarize.py).
+# /usr/bin/time -v), checks that the case kept every byte, profiles strongroom's ingest of the
+# real Maildir (timers and cProfile with --workers 1, timers in the main process of a pooled
+# run), and rewrites the "Ingest" section of docs/benchmarks.md (bench/ingest/summarize.py).
 #
 # Everything is written under ${BENCH_WORK:-/tmp}/strongroom-bench-ingest; the Maildirs are
 # reused by later runs (make_maildir.py is deterministic), everything else is redone.
@@ -76,6 +77,7 @@ bench() {
   rm -rf -- "$out" "$WORK/scratch"; mkdir -p "$out" "$WORK/scratch"
   wait_idle
   echo "load before: $(cat /proc/loadavg)" > "$out/load.txt"
+  git_facts > "$out/git.txt"   # others may commit while this runs: the code each step ran
   # The harness runs OWN_INDEX with bash -c, with OWN_HOME (an empty directory) and MAILDIR
   # set; peak_rss.py samples the whole process tree; exit 3 (some item failed) is a success.
   export BENCH_PY=$PY BENCH_HERE=$HERE BENCH_SR=$SR BENCH_OUT=$out BENCH_INGEST_ARGS=$ingest_args
@@ -90,22 +92,22 @@ bench() {
   case=$scratch/own-$runs/case   # the harness names the directory after "own", not OWN_NAME
   if [ -d "$case" ]; then   # the last run's case: what it holds, its size, whether it kept all
     "$SR" --case "$case" report --json > "$out/strongroom-report.json" || [ $? -eq 3 ]
-    { du -sb "$case"; du -sb "$case/blobs" "$case/catalog.sqlite"*; } > "$out/case-sizes.tsv"
+    local parts=() p
+    for p in "$case/blobs" "$case/index" "$case"/catalog.sqlite*; do [ -e "$p" ] && parts+=("$p"); done
+    { du -sb "$case"; du -sb "${parts[@]}"; } > "$out/case-sizes.tsv"
     "$PY" "$HERE/kept.py" "$mdir" "$case" > "$out/kept.json" || echo "NOT ALL BYTES KEPT" >&2
   fi
   rm -rf -- "$WORK/scratch"
 }
 
-git_facts() {
-  {
-    echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)"
-    echo "uncommitted: $(git -C "$ROOT" --no-optional-locks status --porcelain 2>/dev/null | wc -l)"
-    echo "strongroom: $("$SR" --version 2>/dev/null || echo -)"
-    echo "python: $("$PY" --version 2>&1)"
-  } > "$WORK/results/git.txt"
+git_facts() {   # read-only: --no-optional-locks keeps status from touching .git/index
+  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)"
+  echo "uncommitted: $(git -C "$ROOT" --no-optional-locks status --porcelain 2>/dev/null | wc -l)"
+  echo "strongroom: $("$SR" --version 2>/dev/null || echo -)"
+  echo "python: $("$PY" --version 2>&1)"
 }
 
-git_facts
+git_facts > "$WORK/results/git.txt"
 if has real || has workers1 || has profile; then maildir real; fi
 if has real; then
   bench real "$WORK/real" "$RUNS_REAL" notmuch,mu ""
@@ -117,16 +119,19 @@ if has scaled; then
   maildir "scaled-$COUNT" --count "$COUNT"
   bench "scaled-$COUNT" "$WORK/scaled-$COUNT" "$RUNS_SCALED" notmuch,mu ""
 fi
-if has profile; then   # where the time goes: one in-process ingest, timers then cProfile
+if has profile; then   # where the time goes
   prof=$WORK/results/profile
   rm -rf -- "$prof"; mkdir -p "$prof"
   wait_idle
   echo "load before: $(cat /proc/loadavg)" > "$prof/load.txt"
-  for mode in timers cprofile; do
-    out=$prof/timers.json; [ "$mode" = cprofile ] && out=$prof/ingest.prof
+  git_facts > "$prof/git.txt"
+  # timers and cProfile with one process; timers again with the default pool (main process only)
+  for step in "timers timers.json 1" "cprofile ingest.prof 1" "timers timers-pool.json $(nproc)"; do
+    read -r mode out workers <<< "$step"
     rm -rf -- "$WORK/profile-case"
-    "$PY" "$HERE/profile_ingest.py" "--$mode" "$out" -- --case "$WORK/profile-case" ingest \
-      --workers 1 --json "$WORK/real" > "$prof/ingest-$mode.json" || [ $? -eq 3 ]
+    "$PY" "$HERE/profile_ingest.py" "--$mode" "$prof/$out" -- --case "$WORK/profile-case" \
+      ingest --workers "$workers" --json "$WORK/real" > "$prof/${out%.*}.ingest.json" ||
+      [ $? -eq 3 ]
   done
   echo "load after: $(cat /proc/loadavg)" >> "$prof/load.txt"
   rm -rf -- "$WORK/profile-case"

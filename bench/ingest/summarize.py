@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import pstats
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from where_time_goes import Profile, Timings, profile_section
 
 START, END = "<!-- ingest:start -->", "<!-- ingest:end -->"
 DOC_HEADER = """# Benchmarks
@@ -222,26 +223,30 @@ def verdict(bench: BenchSet) -> str:
     rows = bench.rows
     if "strongroom" not in rows:
         return ""
-    ours = statistics.median(rows["strongroom"].wall)
     parts = []
-    for peer in ("notmuch", "mu"):
-        if peer in rows:
-            ratio = statistics.median(rows[peer].wall) / ours
-            word = "faster" if ratio >= 1 else "slower"
-            factor = ratio if ratio >= 1 else 1 / ratio
-            parts.append(f"{factor:.2f}x {word} than {peer}")
-    return "strongroom is " + " and ".join(parts) + " (median wall time)." if parts else ""
+    for measure, what in ((lambda r: r.wall, "wall"), (lambda r: r.cpu, "CPU")):
+        ours = statistics.median(measure(rows["strongroom"]))
+        for peer in ("notmuch", "mu"):
+            if peer in rows:
+                ratio = statistics.median(measure(rows[peer])) / ours
+                word = "faster" if ratio >= 1 else "slower"
+                factor = ratio if ratio >= 1 else 1 / ratio
+                parts.append(f"{factor:.2f}x {word} than {peer} in {what} time")
+    return "strongroom is " + ", ".join(parts) + " (medians)." if parts else ""
 
 
 def case_facts(bench: BenchSet) -> list[str]:
     out = []
     if bench.sizes:
         catalog = sum(v for k, v in bench.sizes.items() if k.startswith("catalog.sqlite"))
+        index = bench.sizes.get("index")
         out.append(
             f"The case is {bench.sizes.get('case', 0) / MIB:.1f} MiB: `blobs/` "
             f"{bench.sizes.get('blobs', 0) / MIB:.1f} MiB (every original byte, plus each "
-            f"attachment decoded once) and `catalog.sqlite` {catalog / MIB:.1f} MiB; notmuch's "
-            "and mu's figures are the Xapian database alone and need the Maildir beside them."
+            f"attachment decoded once), `catalog.sqlite` {catalog / MIB:.1f} MiB"
+            + (f", the search index `index/` {index / MIB:.1f} MiB" if index else "")
+            + "; notmuch's and mu's figures are their Xapian database alone, which needs the "
+            "Maildir kept beside it."
         )
     if bench.kept:
         out.append(
@@ -260,217 +265,6 @@ def case_facts(bench: BenchSet) -> list[str]:
     return out
 
 
-# -- the profile ------------------------------------------------------------------------------
-Key = tuple[str, int, str]
-
-
-class Profile:
-    def __init__(self, path: Path) -> None:
-        self.stats: dict[Key, Any] = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
-
-    def keys(self, file_suffix: str, func: str) -> list[Key]:
-        return [k for k in self.stats if k[0].endswith(file_suffix) and k[2] == func]
-
-    def cum(self, file_suffix: str, func: str, caller: tuple[str, str] | None = None) -> float:
-        total = 0.0
-        for key in self.keys(file_suffix, func):
-            if caller is None:
-                total += self.stats[key][3]
-            else:
-                for ckey, edge in self.stats[key][4].items():
-                    if ckey[0].endswith(caller[0]) and ckey[2] == caller[1]:
-                        total += edge[3]
-        return total
-
-    def self_time(self, match: Any) -> float:
-        return sum(v[2] for k, v in self.stats.items() if match(k))
-
-    def calls(self, file_suffix: str, func: str) -> int:
-        return sum(self.stats[k][1] for k in self.keys(file_suffix, func))
-
-
-# (label, [(file suffix, function)] summed for cProfile, [timer keys] summed for --timers)
-Part = tuple[str, list[tuple[str, str]], list[str]]
-WORKER_PARTS: list[Part] = [
-    (
-        "re-parsing every header with `policy.default` to list defects (`rfc822._header_defects`)",
-        [("formats/rfc822.py", "_header_defects")],
-        ["_header_defects"],
-    ),
-    (
-        "MIME walk: compat32 header parse, boundary split (`mime.walk`)",
-        [("formats/mime.py", "walk")],
-        ["walk"],
-    ),
-    (
-        "address lists (`mailheaders.parse_addresses`)",
-        [("formats/mailheaders.py", "parse_addresses")],
-        ["parse_addresses"],
-    ),
-    (
-        "bodies to text: transfer decoding, charsets, HTML (`EmailFormat._collect`)",
-        [("formats/rfc822.py", "_collect")],
-        ["EmailFormat._collect"],
-    ),
-    (
-        "attachments: store, detect, parse each child (`Dispatcher._child`)",
-        [("ingest/worker.py", "_child")],
-        ["Dispatcher._child"],
-    ),
-]
-DRIVER_PARTS: list[Part] = [
-    (
-        "catalog writes of parsed items, about 6 statements each (`Catalog.write`)",
-        [("catalog/store.py", "write")],
-        ["Catalog.write"],
-    ),
-    (
-        "per-input catalog round trips (`input_done`, `begin_input`, `item_num`, `finish_inputs`)",
-        [
-            ("catalog/store.py", "input_done"),
-            ("catalog/store.py", "begin_input"),
-            ("catalog/store.py", "finish_inputs"),
-        ],
-        [
-            "Catalog.input_done",
-            "Catalog.begin_input",
-            "Catalog.item_num (driver)",
-            "Catalog.finish_inputs",
-        ],
-    ),
-    (
-        "hashing and copying each input into `blobs/` (`BlobStore.put_file`)",
-        [("blobs.py", "put_file")],
-        ["BlobStore.put_file"],
-    ),
-    (
-        "type detection, libmagic (`detect_blob`)",
-        [("ingest/worker.py", "detect_blob")],
-        ["detect_blob"],
-    ),
-    ("walking the Maildir (`walk_inputs`)", [("ingest/walk.py", "walk_inputs")], []),
-    (
-        "the report before and after the run (`Catalog.report`)",
-        [("catalog/store.py", "report")],
-        ["Catalog.report"],
-    ),
-]
-
-
-def _self_parts(prof: Profile) -> list[tuple[str, float]]:
-    return [
-        (
-            "SQLAlchemy Core, Python side (statement building, cache keys)",
-            prof.self_time(lambda k: "/sqlalchemy/" in k[0]),
-        ),
-        ("SQLite itself (execute, commit)", prof.self_time(lambda k: "sqlite3." in k[2])),
-        ("the stdlib `email` package", prof.self_time(lambda k: "/email/" in k[0])),
-        ("sha256", prof.self_time(lambda k: "_hashlib" in k[2])),
-        (
-            "file system calls (open, read, write, rename, stat, mkdir)",
-            prof.self_time(
-                lambda k: k[0] == "~" and any(s in k[2] for s in ("_io.", "io.open", "posix."))
-            ),
-        ),
-        ("libmagic", prof.self_time(lambda k: "/magic/" in k[0] or "magic_" in k[2])),
-        (
-            "charset detection (charset_normalizer)",
-            prof.self_time(lambda k: "charset_normalizer" in k[0]),
-        ),
-    ]
-
-
-@dataclass
-class Timings:
-    """Seconds per part from --timers (close to an unprofiled run) and shares from cProfile."""
-
-    timers: dict[str, Any]
-    prof: Profile | None
-
-    def timer(self, keys: list[str]) -> float | None:
-        seconds = self.timers.get("seconds", {})
-        if not keys or not any(k in seconds for k in keys):
-            return None
-        return float(sum(seconds.get(k, 0.0) for k in keys))
-
-    def share(self, funcs: list[tuple[str, str]]) -> float | None:
-        if self.prof is None:
-            return None
-        value = sum(self.prof.cum(f, n) for f, n in funcs)
-        if ("catalog/store.py", "input_done") in funcs:  # item_num as the driver calls it
-            value += self.prof.cum(
-                "catalog/store.py", "item_num", ("ingest/runner.py", "_ingest_input")
-            )
-        return value / self.prof_total
-
-    @property
-    def prof_total(self) -> float:
-        assert self.prof is not None
-        return self.prof.cum("strongroom/cli.py", "main") or max(
-            v[3] for v in self.prof.stats.values()
-        )
-
-
-def _cells(t: Timings, funcs: list[tuple[str, str]], keys: list[str], total: float) -> str:
-    seconds = t.timer(keys)
-    share = t.share(funcs)
-    left = "-" if seconds is None else f"{seconds:.2f} ({100 * seconds / total:.0f}%)"
-    right = "-" if share is None else f"{100 * share:.0f}%"
-    return f"{left} | {right}"
-
-
-def profile_section(t: Timings, wall_note: str) -> list[str]:
-    total = float(t.timers.get("total") or 0.0)
-    worker = t.timer(["Dispatcher.handle_batch"]) or 0.0
-    driver = total - worker
-    worker_share = t.share([("ingest/worker.py", "handle_batch")])
-    lines = [
-        "| where | seconds (share), timers | share, cProfile |",
-        "|---|--:|--:|",
-        (
-            f"| **parsing**: `Dispatcher.handle_batch`, what the workers run in parallel "
-            f"| **{worker:.2f} ({100 * worker / total:.0f}%)** "
-            f"| **{'-' if worker_share is None else f'{100 * worker_share:.0f}%'}** |"
-        ),
-    ]
-    ranked: list[tuple[str, float]] = []
-    for label, funcs, keys in WORKER_PARTS:
-        lines.append(f"| - {label} | {_cells(t, funcs, keys, total)} |")
-        ranked.append((label, t.timer(keys) or 0.0))
-    driver_share = None if worker_share is None else 1 - worker_share
-    lines.append(
-        f"| **driver**: the main process, serial, everything else "
-        f"| **{driver:.2f} ({100 * driver / total:.0f}%)** "
-        f"| **{'-' if driver_share is None else f'{100 * driver_share:.0f}%'}** |"
-    )
-    for label, funcs, keys in DRIVER_PARTS:
-        lines.append(f"| - {label} | {_cells(t, funcs, keys, total)} |")
-        ranked.append((label, t.timer(keys) or 0.0))
-    lines.append(f"| total | {total:.2f} | 100% |")
-    if t.prof is not None:
-        lines += [
-            "",
-            "Self time by layer across both sides (cProfile):",
-            "",
-            "| layer | share |",
-            "|---|--:|",
-        ]
-        lines += [
-            f"| {label} | {100 * value / t.prof_total:.0f}% |"
-            for label, value in _self_parts(t.prof)
-        ]
-    top = sorted(ranked, key=lambda p: p[1], reverse=True)[:3]
-    lines += [
-        "",
-        f"In one process, parsing takes {100 * worker / total:.0f}% of the time and the driver "
-        f"{100 * driver / total:.0f}%. The three largest costs: "
-        + "; ".join(f"{label}, {100 * value / total:.0f}%" for label, value in top)
-        + f". The driver's {driver:.1f} s stay serial whatever the number of workers, and on "
-        "this machine the workers share the cores with it. " + wall_note,
-    ]
-    return lines
-
-
 # -- the section ------------------------------------------------------------------------------
 def _load(line: str) -> str:
     """A load.txt line, "load before: 0.52 0.61 0.70 1/200 123", as "before 0.52/0.61/0.70"."""
@@ -484,14 +278,19 @@ def machine_lines(sets: list[BenchSet], work: Path) -> list[str]:
     scratch = facts.get("scratch", "")
     fs = " ".join(scratch.partition("(")[2].rstrip(")").split())
     version = git.get("strongroom", "?").rpartition(" ")[2]
-    loads = "; ".join(f"{s.name}: " + ", ".join(_load(line) for line in s.load) for s in sets)
+    steps = [(s.name, s.load) for s in sets]
+    profile_load = work / "results" / "profile" / "load.txt"
+    if profile_load.exists():
+        steps.append(("profile", profile_load.read_text(encoding="utf-8").splitlines()))
+    loads = "; ".join(f"{name}: " + ", ".join(_load(line) for line in load) for name, load in steps)
+    dates = sorted(s.facts["date"] for s in sets if "date" in s.facts)
     return [
         (
             f"Machine: {facts.get('cpus', '?')} CPUs ({facts.get('cpu', '?')}), "
             f"{int(facts.get('mem_bytes', '0')) / 1024**3:.0f} GiB RAM, {facts.get('host', '?')}, "
-            f"scratch on {fs or '?'}. Run {facts.get('date', '?')}: strongroom {version} at "
-            f"commit {git.get('commit', '?')} ({git.get('uncommitted', '?')} uncommitted paths), "
-            f"{git.get('python', '?')}."
+            f"scratch on {fs or '?'}; strongroom {version}, {git.get('python', '?')}, "
+            f"{facts.get('notmuch', 'notmuch ?')}, {facts.get('mu', 'mu ?')}. "
+            + (f"Steps run between {dates[0]} and {dates[-1]}." if dates else "")
         ),
         "",
         (
@@ -500,6 +299,26 @@ def machine_lines(sets: list[BenchSet], work: Path) -> list[str]:
             "much less."
         ),
     ]
+
+
+def _pool_note(path: Path) -> str:
+    """What the main process did in a pooled run (profile_ingest.py --timers, default workers)."""
+    if not path.exists():
+        return ""
+    pool = json.loads(path.read_text(encoding="utf-8"))
+    waited = pool.get("seconds", {}).get("Future.result")
+    if waited is None:
+        return ""
+    verdict = (
+        "the workers keep up and the serial driver sets the pace"
+        if waited < 0.1 * pool["total"]
+        else "parsing in the workers sets the pace"
+    )
+    return (
+        f"In a run with the default worker pool, timed in the main process only, that process "
+        f"took {pool['total']:.1f} s ({pool.get('cpu', 0):.1f} s of CPU) and spent {waited:.2f} s "
+        f"of it waiting for workers' results: {verdict}."
+    )
 
 
 def _wall_note(sets: dict[str, BenchSet]) -> str:
@@ -521,20 +340,34 @@ def _set_lines(bench: BenchSet, sets: dict[str, BenchSet]) -> list[str]:
     one_set = sets.get(f"{bench.name}-workers1")
     extra = [(one_set, one_set.rows["strongroom"])] if one_set else []
     man = bench.manifest
+    copies = man.get("replicas", 1) - 1
     kind = (
-        f"the real messages and {man.get('replicas', 1) - 1} rewritten copies "
-        "(Message-IDs suffixed, dates shifted back)"
+        f" (the real messages and {copies} rewritten {'copy' if copies == 1 else 'copies'}: "
+        "Message-IDs suffixed, dates shifted back)"
         if man.get("scaled")
-        else "the real corpora as they are"
+        else " (the real corpora as they are)"
+        if man
+        else ""
     )
     lines = [
-        f"### {bench.name}: {bench.files:,} messages, {bench.mail_bytes / 1e6:.1f} MB ({kind})",
+        f"### {bench.name}: {bench.files:,} messages, {bench.mail_bytes / 1e6:.1f} MB{kind}",
         "",
         *table(bench, extra),
         "",
     ]
     summary = verdict(bench)
-    return [*lines, *([summary] if summary else []), *case_facts(bench), ""]
+    return [*lines, *([summary] if summary else []), *case_facts(bench), *_code(bench.path), ""]
+
+
+def _code(path: Path) -> list[str]:
+    """Which strongroom a step ran: others commit while the benchmark runs."""
+    git = read_facts(path / "git.txt")
+    if not git:
+        return []
+    commit, dirty = git.get("commit", "?"), git.get("uncommitted")
+    if dirty is None:
+        return [f"Code: commit {commit}."]
+    return [f"Code: commit {commit} with {dirty} uncommitted paths in the working tree."]
 
 
 INTRO = (
@@ -545,9 +378,10 @@ INTRO = (
     'messages/s is Maildir files over the median wall time. "Peak RSS, largest process" is '
     "GNU time's figure, the largest single process (for strongroom, its main process or one "
     "worker); the process-tree column is the peak of the sum over all of strongroom's "
-    "processes (`bench/ingest/peak_rss.py`, sampled every 50 ms): PSS counts the pages that "
+    "processes (`bench/ingest/peak_rss.py`, sampled every 50 ms, slowing to once a second on "
+    "long runs): PSS counts the pages that "
     "forked workers share once, RSS once per process. On disk: the notmuch or mu database, "
-    "or strongroom's whole case (catalog and blobs)."
+    "or strongroom's whole case (catalog, blobs and search index)."
 )
 PROFILE_INTRO = (
     "`strongroom ingest --workers 1` on the real Maildir, so that one process does all the "
@@ -588,7 +422,18 @@ def section(work: Path) -> list[str]:
             "",
             PROFILE_INTRO,
             "",
-            *profile_section(timings, _wall_note(sets)),
+            *profile_section(
+                timings,
+                " ".join(
+                    n
+                    for n in (
+                        _wall_note(sets),
+                        _pool_note(results / "profile" / "timers-pool.json"),
+                    )
+                    if n
+                ),
+            ),
+            *_code(results / "profile"),
             "",
         ]
     lines += [*machine_lines(list(sets.values()), work), "", END]
