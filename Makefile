@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 
 setup: $(STAMP)
 
-## Build a synthetic demo dump, ingest it into a case, and show what came in.
+## Build a synthetic demo dump, ingest and verify it, show what came in, serve the reading room.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/strongroom demo --preset $(DEMO_PRESET) $(DEMO_DIR)/dump
 	$(BIN)/strongroom --case $(DEMO_DIR)/case init
+	$(BIN)/strongroom --case $(DEMO_DIR)/case keys import $(DEMO_DIR)/dump/dns/*.zone
 	$(BIN)/strongroom --case $(DEMO_DIR)/case ingest $(DEMO_DIR)/dump || [ $$? -eq 3 ]
 	$(BIN)/strongroom --case $(DEMO_DIR)/case serve --port $(DEMO_PORT)
 

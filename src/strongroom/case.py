@@ -17,6 +17,15 @@ from strongroom.custody import record_custody
 from strongroom.errors import CaseError, NotFound, UsageError
 from strongroom.index.search import SearchResult, correspondents, count, run_search
 from strongroom.index.store import SearchIndex
+from strongroom.verify import (
+    KeyImport,
+    VerifyProgress,
+    VerifyStats,
+    import_keys,
+    list_keys,
+    verification,
+    verify_case,
+)
 
 if TYPE_CHECKING:
     from strongroom.ingest.runner import Progress
@@ -84,6 +93,8 @@ class Case:
         paths: list[Path],
         policy: IngestPolicy | None = None,
         progress: Progress | None = None,
+        *,
+        verify: bool = True,
     ) -> IngestSummary:
         # Imported here: the format handlers are heavy, and searching or reading needs none.
         from strongroom.ingest.runner import IngestRun
@@ -102,6 +113,8 @@ class Case:
         stats = run.run(paths)
         record_custody(self.catalog)  # idempotent: a run killed before it is caught up next time
         rethread(self.catalog)
+        if verify:  # before the index update, so new emails are indexed with their verdicts
+            self.verify(workers=(policy or IngestPolicy()).workers)
         self.index.update(self.catalog)
         report = self.report()
         return IngestSummary(
@@ -126,6 +139,8 @@ class Case:
         if item is None:
             raise NotFound(f"no item {key} in this case")
         item["forensics"] = forensics_for_item(item)
+        if item["kind"] == "email":
+            item["verification"] = verification(self.catalog, item["num"])
         return item
 
     def raw(self, key: str) -> bytes:
@@ -200,3 +215,26 @@ class Case:
             return f"#{n} {(d.get('date') or '')[:10]} {who}: {d.get('subject') or ''}"
 
         return render_tree(links, label)
+
+    # -- verification -----------------------------------------------------------------------
+    def import_keys(
+        self, path: Path, valid_from: str | None = None, valid_to: str | None = None
+    ) -> KeyImport:
+        """Add a zone file's DKIM key records to the case's keyring."""
+        return import_keys(self.catalog, path, valid_from, valid_to)
+
+    def keys(self) -> list[dict[str, Any]]:
+        return list_keys(self.catalog)
+
+    def verify(
+        self, *, workers: int = 1, dns: bool = False, progress: VerifyProgress | None = None
+    ) -> VerifyStats:
+        """Check every DKIM signature and ARC chain not yet checked (or whose keys changed)."""
+        return verify_case(
+            self.catalog,
+            self.blobs.root,
+            self.index,
+            workers=workers,
+            dns=dns,
+            progress=progress,
+        )

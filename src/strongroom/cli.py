@@ -25,6 +25,7 @@ from strongroom import __version__
 from strongroom.analyze.forensics import render_forensics
 from strongroom.case import Case
 from strongroom.commands import custody as custody_commands
+from strongroom.commands import verify as verify_commands
 from strongroom.commands.common import case_root, err, out, print_json
 from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
@@ -388,7 +389,7 @@ def demo(
 
 
 # Commands that live in their own modules (strongroom/commands/*.py), each exporting COMMANDS.
-COMMAND_MODULES: tuple[ModuleType, ...] = (custody_commands,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (custody_commands, verify_commands)
 for _module in COMMAND_MODULES:
     for _command in _module.COMMANDS:
         cli.add_command(_command)

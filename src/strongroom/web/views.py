@@ -74,6 +74,8 @@ def item_page(case: Case, num: int) -> dict[str, Any]:
         "failures": item["failures"],
         "locations": item["locations"],
         "thread": thread,
+        "verification": item.get("verification"),
+        "forensics": item.get("forensics") or {},
         "ingested_at": item["ingested_at"],
         "tool_version": item["tool_version"],
         "links": {
