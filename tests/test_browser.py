@@ -152,3 +152,22 @@ def test_hostile_html_runs_nothing_and_fetches_nothing(
     assert outside == []
     assert dialogs == []
     context.close()
+
+
+def test_dragging_across_the_month_histogram_searches_that_range(
+    server: tuple[str, Case], browser: object
+) -> None:
+    base, _case = server
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{base}/search?q=kind:email")
+    bars = page.locator("ol.histogram a[data-month]")
+    first, third = bars.nth(0), bars.nth(2)
+    low, high = first.get_attribute("data-month"), third.get_attribute("data-month")
+    first.hover()
+    page.mouse.down()
+    third.hover()
+    page.mouse.up()
+    page.wait_for_url("**/search?q=*")
+    assert page.input_value("#q") == f"kind:email date:{low}..{high}"
+    _shot(page, "6-histogram-drag")
+    page.close()
