@@ -91,6 +91,8 @@ def test_demo_signatures_verify_with_the_generated_key(demo: tuple[Path, Any, Ca
         2048,
     )
     assert signature["canonicalization"] == "relaxed/relaxed"
+    assert signature["key"]["source"] == "import: demo2016._domainkey.northwind-civic.org.zone"
+    assert signature["key"]["record"] == manifest.dkim.txt_record
     assert signature["body_hash_ok"] and signature["header_ok"]
     date = datetime.strptime(case.item(str(signed[0]))["date_utc"], "%Y-%m-%dT%H:%M:%SZ")
     assert signature["signed_at"] == int(date.replace(tzinfo=UTC).timestamp())

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from strongroom.catalog import schema as s
 from strongroom.catalog import tables_verify as v
@@ -184,53 +184,83 @@ def write_results(
     version: int,
     owned_flags: Sequence[str],
 ) -> list[int]:
-    """Replace the verification of each email in `results`, with its searchable facts;
+    """Replace the verification of each email in `results`, with its searchable facts (for
+    `flags`, only the values this capability owns: other analyses may flag the same item);
     returns the emails whose facts changed (the index must learn of those)."""
+    if not results:
+        return []
     stamp = now()
-    changed = []
-    with catalog.engine.begin() as conn:
-        before = _facts(conn, [r["num"] for r in results], owned_flags)
-        for result in results:
-            num = result["num"]
-            after = {("flags", f) for f in result["flags"]}
-            after |= {("dkim", d) for d in result["dkim_domains"]}
-            if after != before.get(num, set()):
-                changed.append(num)
-            for table in (v.dkim_results, v.arc_results, v.verify_items):
-                conn.execute(delete(table).where(table.c.item_num == num))
-            rows = [_signature_row(num, signature) for signature in result["signatures"]]
-            if rows:
-                conn.execute(insert(v.dkim_results), rows)
-            if (arc := result.get("arc")) is not None:
-                conn.execute(
-                    insert(v.arc_results).values(
-                        item_num=num,
-                        cv=arc["cv"],
-                        instances=arc["instances"],
-                        reason_code=arc["reason_code"],
-                        detail=arc["detail"],
-                        sets=json.dumps(arc["sets"]),
-                        key_names=json.dumps(arc["keys"]),
-                    )
-                )
-            conn.execute(
-                insert(v.verify_items).values(
-                    item_num=num,
-                    status=result["status"],
-                    signatures=len(rows),
-                    arc=arc["cv"] if arc is not None else None,
-                    message_time=result["message_time"],
-                    message_time_source=result["message_time_source"],
-                    verdict=result["verdict"],
-                    detail=json.dumps(result.get("detail") or {}),
-                    keyring_mark=mark,
-                    verifier_version=version,
-                    verified_at=stamp,
-                )
+    nums = [r["num"] for r in results]
+    signatures: list[dict[str, Any]] = []
+    arcs: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    facts: list[dict[str, Any]] = []
+    wanted: dict[int, set[tuple[str, str]]] = {}
+    for result in results:
+        num = result["num"]
+        signatures += [_signature_row(num, signature) for signature in result["signatures"]]
+        if (arc := result.get("arc")) is not None:
+            arcs.append(
+                {
+                    "item_num": num,
+                    "cv": arc["cv"],
+                    "instances": arc["instances"],
+                    "reason_code": arc["reason_code"],
+                    "detail": arc["detail"],
+                    "sets": json.dumps(arc["sets"]),
+                    "key_names": json.dumps(arc["keys"]),
+                }
             )
-            _replace_facts(conn, num, "flags", result["flags"], owned_flags)
-            _replace_facts(conn, num, "dkim", result["dkim_domains"], None)
+        items.append(
+            {
+                "item_num": num,
+                "status": result["status"],
+                "signatures": len(result["signatures"]),
+                "arc": arc["cv"] if arc is not None else None,
+                "message_time": result["message_time"],
+                "message_time_source": result["message_time_source"],
+                "verdict": result["verdict"],
+                "detail": json.dumps(result.get("detail") or {}),
+                "keyring_mark": mark,
+                "verifier_version": version,
+                "verified_at": stamp,
+            }
+        )
+        mine = {("flags", flag) for flag in result["flags"]}
+        mine |= {("dkim", domain) for domain in result["dkim_domains"]}
+        facts += [{"item_num": num, "field": f, "value": val} for f, val in sorted(mine)]
+        wanted[num] = mine
+    with catalog.engine.begin() as conn:
+        before = _facts(conn, nums, owned_flags)
+        changed = [num for num in nums if wanted[num] != before.get(num, set())]
+        for table in (v.dkim_results, v.arc_results, v.verify_items):
+            conn.execute(delete(table).where(table.c.item_num.in_(nums)))
+        conn.execute(
+            delete(s.facts).where(
+                s.facts.c.item_num.in_(nums),
+                or_(
+                    and_(s.facts.c.field == "flags", s.facts.c.value.in_(owned_flags)),
+                    s.facts.c.field == "dkim",
+                ),
+            )
+        )
+        for table, rows in (
+            (v.dkim_results, signatures),
+            (v.arc_results, arcs),
+            (v.verify_items, items),
+            (s.facts, facts),
+        ):
+            if rows:
+                conn.execute(insert(table), rows)
     return changed
+
+
+def _signature_row(num: int, signature: dict[str, Any]) -> dict[str, Any]:
+    row = {k: val for k, val in signature.items() if k in _RESULT_COLUMNS}
+    for name in _JSON_COLUMNS:
+        row[name] = json.dumps(row.get(name) or [])
+    row["item_num"] = num
+    return row
 
 
 def _facts(conn: Any, nums: list[int], owned: Sequence[str]) -> dict[int, set[tuple[str, str]]]:
@@ -243,28 +273,6 @@ def _facts(conn: Any, nums: list[int], owned: Sequence[str]) -> dict[int, set[tu
         if row.field == "dkim" or row.value in owned:
             out.setdefault(row.item_num, set()).add((row.field, row.value))
     return out
-
-
-def _signature_row(num: int, signature: dict[str, Any]) -> dict[str, Any]:
-    row = {k: val for k, val in signature.items() if k in _RESULT_COLUMNS}
-    for name in _JSON_COLUMNS:
-        row[name] = json.dumps(row.get(name) or [])
-    row["item_num"] = num
-    return row
-
-
-def _replace_facts(
-    conn: Any, num: int, field: str, values: Iterable[str], owned: Sequence[str] | None
-) -> None:
-    """Like Catalog.set_facts, inside this transaction, and for `flags` touching only the
-    values this capability owns (other analyses may flag the same item)."""
-    where = [s.facts.c.item_num == num, s.facts.c.field == field]
-    if owned is not None:
-        where.append(s.facts.c.value.in_(owned))
-    conn.execute(delete(s.facts).where(*where))
-    rows = [{"item_num": num, "field": field, "value": value} for value in sorted(set(values))]
-    if rows:
-        conn.execute(insert(s.facts), rows)
 
 
 def verification(catalog: Catalog, num: int) -> dict[str, Any] | None:
@@ -286,6 +294,16 @@ def verification(catalog: Catalog, num: int) -> dict[str, Any] | None:
             signature = {k: val for k, val in row.items() if k != "item_num"}
             for name in _JSON_COLUMNS:
                 signature[name] = json.loads(signature[name])
+            signature["key"] = None
+            if signature["key_id"] is not None:
+                key = (
+                    conn.execute(select(v.dkim_keys).where(v.dkim_keys.c.id == signature["key_id"]))
+                    .mappings()
+                    .first()
+                )
+                if key is not None:  # the record used, with where it came from and when
+                    signature["key"] = {**key, "valid_from": key["valid_from"] or None}
+                    signature["key"]["valid_to"] = key["valid_to"] or None
             signatures.append(signature)
         arc = (
             conn.execute(select(v.arc_results).where(v.arc_results.c.item_num == num))

@@ -10,7 +10,6 @@ with the time they were fetched, and the emails that need them are checked again
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -182,8 +181,7 @@ def verify_case(
     verify_store.close_unfinished_runs(catalog)
     keyring = load_keyring(catalog)
     run_id, _ = verify_store.start_run(catalog, keyring.mark, dns, workers)
-    counts: Counter[str] = Counter()
-    checked: list[int] = []
+    statuses: dict[int, str] = {}  # email -> its status after this run (a DNS pass redoes some)
     changed: list[int] = []  # emails whose searchable facts changed
     fetched, missing = 0, list[str]()
     passes = 2 if dns else 1
@@ -207,17 +205,17 @@ def verify_case(
             changed += verify_store.write_results(
                 catalog, results, keyring.mark, VERIFIER_VERSION, VERIFY_FLAGS
             )
-            counts.update(r["status"] for r in results)
-            checked.extend(r["num"] for r in results)
+            statuses.update((r["num"], r["status"]) for r in results)
             if progress is not None:
-                progress(len(checked), len(todo))
+                progress(len(statuses), len(todo))
     _refresh(index, catalog, set(changed) | set(repair))
     seconds = time.perf_counter() - started
-    verify_store.finish_run(catalog, run_id, len(checked), seconds, dict(counts))
+    counts = dict(Counter(statuses.values()))
+    verify_store.finish_run(catalog, run_id, len(statuses), seconds, counts)
     return VerifyStats(
-        checked=len(checked),
+        checked=len(statuses),
         seconds=seconds,
-        counts=dict(counts),
+        counts=counts,
         totals=verify_store.status_counts(catalog),
         keys_fetched=fetched,
         dns_missing=missing,
@@ -247,12 +245,8 @@ def _batches(
         for chunk in chunks:
             yield _verify_batch(chunk)
         return
-    # Fresh processes, not forks: a fork of a process that has just ingested would carry (and
-    # be counted for) the memory the ingest left behind.
-    context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
         initializer=_init_worker,
         initargs=(str(blob_root), keys, now),
     ) as pool:
