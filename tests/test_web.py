@@ -22,9 +22,20 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
     dump = root / "dump"
     synth.write_dump(dump)
     (dump / "hostile.eml").write_bytes(hostile_message())
+    (dump / "pledges.eml").write_bytes(_with_text_attachment())
     case = Case.init(root / "case")
     case.ingest([dump], IngestPolicy(workers=2))
     return case
+
+
+def _with_text_attachment() -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "a@example.org", "b@example.org", "Pledges"
+    msg.set_content("See the attached list.")
+    msg.add_attachment("Alice Example pledged 5000 dollars", filename="pledges.txt")
+    return msg.as_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +89,16 @@ def test_downloads_are_attachments_and_raw_is_exact(case: Case, client: TestClie
     raw = client.get("/items/2/raw")
     assert raw.content == case.blobs.read(item["sha256"])
     assert raw.headers["content-type"].startswith("text/plain")
+
+
+def test_attachments_are_previewed_on_the_item_page(case: Case, client: TestClient) -> None:
+    (hit,) = case.search("attachment:pledged", facets=False).hits
+    data = client.get(f"/items/{hit['id']}.json").json()
+    (child,) = data["children"]
+    assert child["name"] == "pledges.txt"
+    assert child["preview"] == "Alice Example pledged 5000 dollars"
+    page = client.get(f"/items/{hit['id']}", headers={"accept": "text/html"}).text
+    assert "Alice Example pledged 5000 dollars" in page
 
 
 def test_errors_have_one_shape(client: TestClient) -> None:

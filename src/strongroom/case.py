@@ -10,7 +10,7 @@ from strongroom.analyze.forensics import forensics_for_item
 from strongroom.analyze.threads import render_tree
 from strongroom.blobs import BlobStore
 from strongroom.catalog import Catalog
-from strongroom.catalog.index_rows import summaries
+from strongroom.catalog.index_rows import summaries, texts_for
 from strongroom.catalog.threading import rethread, thread_of
 from strongroom.config import IngestPolicy
 from strongroom.custody import record_custody
@@ -142,6 +142,11 @@ class Case:
         if item["kind"] == "email":
             item["verification"] = verification(self.catalog, item["num"])
         return item
+
+    def previews(self, nums: list[int], length: int = 400) -> dict[int, str]:
+        """The first words of each item's text (attachment previews on an item page)."""
+        texts = texts_for(self.catalog, nums)
+        return {num: " ".join(text[: length * 2].split())[:length] for num, text in texts.items()}
 
     def raw(self, key: str) -> bytes:
         return self.blobs.read(self.item(key)["sha256"])

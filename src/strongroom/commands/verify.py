@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,6 @@ def verify_command(ctx: click.Context, dns: bool, workers: int | None, as_json: 
     changed) against its stored bytes and the keyring, judged at the message's own time. Ingest
     runs this by default; search the results with is:verified is:dkim-fail is:unsigned
     dkim:DOMAIN, and read them with `show N --json`."""
-    import os
-
     case = open_case(ctx)
     count = workers or max(1, os.cpu_count() or 1)
     if as_json or not err.is_terminal:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from strongroom.verify.arc import ArcResult
 from strongroom.verify.dkim import SignatureResult
 
-# Searchable flags this capability owns (query/compile.py FLAGS accepts them as is:...).
+# The searchable flags this capability owns (query/compile.py FLAGS accepts them).
 VERIFY_FLAGS = ("verified", "dkim-fail", "dkim-weak", "unsigned", "arc-pass", "arc-fail")
 
 

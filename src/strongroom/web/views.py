@@ -49,6 +49,8 @@ def item_page(case: Case, num: int) -> dict[str, Any]:
     record = item["record"]
     thread = case.thread(num) if item["kind"] == "email" else []
     html = sanitize_email_html(item["html"]) if item["html"] else ""
+    previews = case.previews([child["num"] for child in item["children"]])
+    children = [{**child, "preview": previews.get(child["num"], "")} for child in item["children"]]
     return {
         "num": item["num"],
         "sha256": item["sha256"],
@@ -70,7 +72,7 @@ def item_page(case: Case, num: int) -> dict[str, Any]:
         "metadata": record.get("metadata") or {},
         "text": item["text"],
         "html": html,
-        "children": item["children"],
+        "children": children,
         "failures": item["failures"],
         "locations": item["locations"],
         "thread": thread,
