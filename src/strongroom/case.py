@@ -17,18 +17,13 @@ from strongroom.custody import record_custody
 from strongroom.errors import CaseError, NotFound, UsageError
 from strongroom.index.search import SearchResult, correspondents, count, run_search
 from strongroom.index.store import SearchIndex
-from strongroom.verify import (
-    KeyImport,
-    VerifyProgress,
-    VerifyStats,
-    import_keys,
-    list_keys,
-    verification,
-    verify_case,
-)
 
 if TYPE_CHECKING:
     from strongroom.ingest.runner import Progress
+    from strongroom.verify import KeyImport, VerifyProgress, VerifyStats
+
+# strongroom.verify (dkimpy, cryptography, dnspython) and the ingest runner (every format
+# handler) are imported where they are used: searching and reading need neither.
 
 CATALOG_FILE = "catalog.sqlite"
 MARKER = "strongroom-case"
@@ -140,6 +135,8 @@ class Case:
             raise NotFound(f"no item {key} in this case")
         item["forensics"] = forensics_for_item(item)
         if item["kind"] == "email":
+            from strongroom.catalog.verify_store import verification
+
             item["verification"] = verification(self.catalog, item["num"])
         return item
 
@@ -226,15 +223,21 @@ class Case:
         self, path: Path, valid_from: str | None = None, valid_to: str | None = None
     ) -> KeyImport:
         """Add a zone file's DKIM key records to the case's keyring."""
+        from strongroom.verify import import_keys
+
         return import_keys(self.catalog, path, valid_from, valid_to)
 
     def keys(self) -> list[dict[str, Any]]:
+        from strongroom.verify import list_keys
+
         return list_keys(self.catalog)
 
     def verify(
         self, *, workers: int = 1, dns: bool = False, progress: VerifyProgress | None = None
     ) -> VerifyStats:
         """Check every DKIM signature and ARC chain not yet checked (or whose keys changed)."""
+        from strongroom.verify import verify_case
+
         return verify_case(
             self.catalog,
             self.blobs.root,

@@ -31,14 +31,6 @@ from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
 
 
-def _case_root(ctx: click.Context) -> Path:
-    return case_root(ctx)
-
-
-def _print_json(data: Any) -> None:
-    print_json(data)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--case",
@@ -59,7 +51,7 @@ def cli(ctx: click.Context, case: str | None) -> None:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create an empty case (a catalog, a blob store, room for the index)."""
-    root = _case_root(ctx)
+    root = case_root(ctx)
     Case.init(root)
     err.print(f"created case [bold]{root}[/bold]")
 
@@ -77,7 +69,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_
 
     Exit status 3 means the run completed but some inputs or items failed; `report` lists them.
     """
-    root = _case_root(ctx)
+    root = case_root(ctx)
     case = Case.open(root) if (root / "strongroom-case").exists() else Case.init(root)
     policy = IngestPolicy(workers=workers) if workers else IngestPolicy()
     total = sum(_size(p) for p in paths)
@@ -100,7 +92,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_
 
             summary = case.ingest(list(paths), policy, progress=advance)
     if as_json:
-        _print_json(summary.to_json())
+        print_json(summary.to_json())
     else:
         _print_report(summary.report, this_run=summary.to_json()["this_run"])
     if summary.report["failed"]:
@@ -126,10 +118,10 @@ def _size(path: Path) -> int:
 @click.pass_context
 def report(ctx: click.Context, as_json: bool, only_failures: bool) -> None:
     """What came in, what failed and why."""
-    case = Case.open(_case_root(ctx))
+    case = Case.open(case_root(ctx))
     data = case.report()
     if as_json:
-        _print_json(data["failures"] if only_failures else data)
+        print_json(data["failures"] if only_failures else data)
     elif only_failures:
         _print_failures(data["failures"])
     else:
@@ -178,13 +170,13 @@ def _print_failures(failures: list[dict[str, Any]]) -> None:
 @click.pass_context
 def show(ctx: click.Context, key: str, raw: bool, as_json: bool, forensics: bool) -> None:
     """Show an item by its number or sha256, or a conversation with thread:N."""
-    case = Case.open(_case_root(ctx))
+    case = Case.open(case_root(ctx))
     if key.startswith("thread:"):
         number = key.removeprefix("thread:")
         if not number.isdigit():
             raise UsageError(f"{key!r}: thread: takes an item number, e.g. thread:1234")
         if as_json:
-            _print_json(case.thread(int(number)))
+            print_json(case.thread(int(number)))
         else:
             text = case.thread_text(int(number))
             out.print(text or f"item {number} is not part of any thread", markup=False)
@@ -195,7 +187,7 @@ def show(ctx: click.Context, key: str, raw: bool, as_json: bool, forensics: bool
         return
     item = case.item(key)
     if as_json:
-        _print_json(item["forensics"] if forensics else item)
+        print_json(item["forensics"] if forensics else item)
         return
     if forensics:
         for line in render_forensics(item["forensics"]):
@@ -260,14 +252,14 @@ def search(
     (parentheses), prefix*, and fields: from: to: cc: bcc: participant: subject: body:
     attachment: filename: type: kind: id: msgid: thread: date:2016-05..2016-06 size:>1MB
     has:attachment is:defective. Addresses match by address, name words or @domain."""
-    case = Case.open(_case_root(ctx))
+    case = Case.open(case_root(ctx))
     text = " ".join(query)
     if only_count:
         click.echo(case.count(text))
         return
     result = case.search(text, limit=limit, offset=offset, sort=sort, facets=as_json)
     if as_json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
     elif as_csv:
         _print_csv(result.hits)
     else:
@@ -334,7 +326,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     from strongroom.web.app import ServeConfig, create_app
 
-    case = Case.open(_case_root(ctx))
+    case = Case.open(case_root(ctx))
     app = create_app(case, ServeConfig(host=host, port=port))
     err.print(f"reading room for {case.root} at [bold]http://{host}:{port}/[/bold] (Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -344,7 +336,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the catalog."""
-    case = Case.open(_case_root(ctx))
+    case = Case.open(case_root(ctx))
     count = case.reindex()
     err.print(f"indexed {count} items")
 

@@ -254,18 +254,5 @@ class IngestRun:
 
 
 def _crashed(task: Task) -> ItemResult:
-    return ItemResult(
-        sha=task.sha,
-        size=task.size,
-        name=task.name,
-        kind=task.role,
-        format=task.detection.type,
-        mime=task.detection.mime,
-        detected_by=task.detection.reason,
-        status=Status.FAILED,
-        reason="the worker process died while handling this item (crash or out of memory)",
-        locator=task.locator,
-        input_id=task.input_id,
-        parent_sha=task.parent_sha,
-        info=task.info,
-    )
+    reason = "the worker process died while handling this item (crash or out of memory)"
+    return ItemResult.for_task(task, Status.FAILED, reason)

@@ -48,6 +48,26 @@ class ItemResult:
     known: bool = False
     facts: list[tuple[str, str]] = field(default_factory=list)  # ("author", "Jane Roe")...
 
+    @classmethod
+    def for_task(cls, task: Task, status: str, reason: str | None = None) -> ItemResult:
+        """The result of handling `task`, before any handler has filled in what it found."""
+        return cls(
+            sha=task.sha,
+            size=task.size,
+            name=task.name,
+            kind=task.role,
+            format=task.detection.type,
+            mime=task.detection.mime,
+            detected_by=task.detection.reason,
+            status=status,
+            reason=reason,
+            locator=task.locator,
+            input_id=task.input_id,
+            parent_sha=task.parent_sha,
+            info=task.info,
+            known=task.known,
+        )
+
 
 @dataclass
 class FailureResult:

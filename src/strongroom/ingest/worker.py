@@ -107,22 +107,7 @@ class Dispatcher:
 
     def _handle(self, task: Task, out: list[Result]) -> None:
         detection = task.detection
-        result = ItemResult(
-            sha=task.sha,
-            size=task.size,
-            name=task.name,
-            kind=task.role,
-            format=detection.type,
-            mime=detection.mime,
-            detected_by=detection.reason,
-            status=Status.OK,
-            reason=None,
-            locator=task.locator,
-            input_id=task.input_id,
-            parent_sha=task.parent_sha,
-            info=task.info,
-            known=task.known,
-        )
+        result = ItemResult.for_task(task, Status.OK)
         out.append(result)
         if task.known:
             return
