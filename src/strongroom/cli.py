@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -22,10 +24,9 @@ from rich.progress import (
 from rich.table import Table
 
 from strongroom import __version__
+from strongroom import commands as command_package
 from strongroom.analyze.forensics import render_forensics
 from strongroom.case import Case
-from strongroom.commands import custody as custody_commands
-from strongroom.commands import verify as verify_commands
 from strongroom.commands.common import case_root, err, out, print_json
 from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
@@ -381,8 +382,15 @@ def demo(
 
 
 # Commands that live in their own modules (strongroom/commands/*.py), each exporting COMMANDS.
-COMMAND_MODULES: tuple[ModuleType, ...] = (custody_commands, verify_commands)
-for _module in COMMAND_MODULES:
+# Found by listing the package, so a capability adds its commands without touching this file;
+# those modules import their heavy dependencies inside the commands, to keep start-up fast.
+def _command_modules() -> list[ModuleType]:
+    names = sorted(info.name for info in pkgutil.iter_modules(command_package.__path__))
+    modules = [importlib.import_module(f"strongroom.commands.{name}") for name in names]
+    return [module for module in modules if hasattr(module, "COMMANDS")]
+
+
+for _module in _command_modules():
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -37,35 +37,43 @@ custody_events = Table(
 )
 Index("custody_events_item", custody_events.c.item_num)
 
-_SQLITE_GUARDS = tuple(
-    f"CREATE TRIGGER IF NOT EXISTS custody_events_no_{action.lower()} BEFORE {action} "
-    "ON custody_events BEGIN SELECT RAISE(ABORT, 'custody_events is append-only'); END"
-    for action in ("UPDATE", "DELETE")
-)
-_POSTGRES_GUARDS = (
-    (
-        "CREATE OR REPLACE FUNCTION custody_events_append_only() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'custody_events is append-only'; END $$"
-    ),
-    (
-        "CREATE TRIGGER custody_events_no_change BEFORE UPDATE OR DELETE ON custody_events "
-        "FOR EACH ROW EXECUTE FUNCTION custody_events_append_only()"
-    ),
-    (
-        "CREATE TRIGGER custody_events_no_truncate BEFORE TRUNCATE ON custody_events "
-        "FOR EACH STATEMENT EXECUTE FUNCTION custody_events_append_only()"
-    ),
-)
+
+def _guards(table: str, dialect: str) -> tuple[str, ...]:
+    """Statements that make `table` refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE)."""
+    if dialect == "sqlite":
+        return tuple(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} "
+            f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for action in ("UPDATE", "DELETE")
+        )
+    if dialect == "postgresql":
+        return (
+            (
+                f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
+                f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
+            ),
+            (
+                f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+            ),
+            (
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
+            ),
+        )
+    return ()
 
 
-def _guard(_table: Any, connection: Connection, **_kw: Any) -> None:
-    """Run when the table is created (so also when an older case gains it on open)."""
-    dialect = connection.dialect.name
-    for statement in _POSTGRES_GUARDS if dialect == "postgresql" else _SQLITE_GUARDS:
-        if dialect in ("sqlite", "postgresql"):
+def append_only(table: Table) -> None:
+    """Guard `table` when it is created (so also when an older case gains it on open)."""
+
+    def guard(_table: Any, connection: Connection, **_kw: Any) -> None:
+        for statement in _guards(table.name, connection.dialect.name):
             connection.exec_driver_sql(statement)
 
+    event.listen(table, "after_create", guard)
 
-event.listen(custody_events, "after_create", _guard)
+
+append_only(custody_events)
 
 __all__ = ["custody_events", "metadata"]

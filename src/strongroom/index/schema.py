@@ -12,7 +12,9 @@ import functools
 
 import tantivy
 
-INDEX_SCHEMA_VERSION = 3
+from strongroom.facts import VALUE_FIELDS, WORD_FIELDS
+
+INDEX_SCHEMA_VERSION = 4
 
 # Words of letters/digits; each CJK ideograph or kana is its own token, so a phrase query on
 # consecutive characters finds Chinese and Japanese text that has no spaces.
@@ -23,8 +25,8 @@ EXACT = "sr_exact"
 TEXT_FIELDS = ("subject", "body", "attachment")
 ROLES = ("from", "to", "cc", "bcc", "participant")
 # Facts from the catalog's `facts` table that become index fields: exact values, and words.
-FACT_VALUES = ("flags", "dkim", "tag", "extraction")
-FACT_WORDS = ("author", "creator", "last_modified_by")
+FACT_VALUES = VALUE_FIELDS
+FACT_WORDS = WORD_FIELDS
 
 
 @functools.cache

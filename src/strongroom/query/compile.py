@@ -11,28 +11,12 @@ from typing import Any
 
 import tantivy
 
+from strongroom.facts import FLAGS
 from strongroom.index.schema import EXACT, STEMMED, analyzers
 from strongroom.query.ast import And, MatchAll, Node, Not, Or, Phrase, Range, Word
-from strongroom.query.parser import ADDRESS_FIELDS, QuerySyntaxError
+from strongroom.query.parser import ADDRESS_FIELDS, EXACT_FACT_FIELDS, QuerySyntaxError
 
 DEFAULT_FIELDS = ("subject", "body")
-# is: flags. Item statuses and `defective` come from ingest; analyses add theirs as facts.
-FLAGS = frozenset(
-    {
-        "defective",
-        "ok",
-        "failed",
-        "unsupported",
-        "encrypted",
-        "corrupt",
-        "verified",
-        "dkim-fail",
-        "dkim-weak",
-        "unsigned",
-        "arc-pass",
-        "arc-fail",
-    }
-)
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?$", re.IGNORECASE)
 _UNITS = {
     "": 1,
@@ -201,7 +185,7 @@ class Compiler:
             field = "last_modified_by" if name == "editor" else name
             tokens = self._tokens(value, self.exact, node.position)
             return self._all([self._term(field, token) for token in tokens])
-        if name in ("type", "kind", "dkim", "tag", "extraction"):
+        if name in ("type", "kind") or name in EXACT_FACT_FIELDS:
             return self._term(name, value.lower())
         if name == "msgid":
             return self._term("msgid", value.strip("<>"))

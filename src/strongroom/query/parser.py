@@ -14,15 +14,15 @@ import re
 from dataclasses import dataclass
 
 from strongroom.errors import UsageError
+from strongroom.facts import VALUE_FIELDS
 from strongroom.query.ast import And, MatchAll, Node, Not, Or, Phrase, Range, Word
 
 TEXT_FIELDS = frozenset(
     {"subject", "body", "attachment", "filename", "author", "creator", "editor"}
 )
 ADDRESS_FIELDS = frozenset({"from", "to", "cc", "bcc", "participant"})
-EXACT_FIELDS = frozenset(
-    {"type", "kind", "id", "msgid", "thread", "has", "is", "dkim", "tag", "extraction"}
-)
+EXACT_FACT_FIELDS = frozenset(VALUE_FIELDS) - {"flags"}  # flags are asked as is:
+EXACT_FIELDS = EXACT_FACT_FIELDS | frozenset({"type", "kind", "id", "msgid", "thread", "has", "is"})
 RANGE_FIELDS = frozenset({"date", "size"})
 FIELDS = TEXT_FIELDS | ADDRESS_FIELDS | EXACT_FIELDS | RANGE_FIELDS
 

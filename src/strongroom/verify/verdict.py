@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from strongroom.verify.arc import ArcResult
 from strongroom.verify.dkim import SignatureResult
 
-# The searchable flags this capability owns (query/compile.py FLAGS accepts them).
+# The searchable flags this capability owns (strongroom.facts FLAGS lists them).
 VERIFY_FLAGS = ("verified", "dkim-fail", "dkim-weak", "unsigned", "arc-pass", "arc-fail")
 
 

@@ -4,13 +4,11 @@ template, and as JSON at the same path plus `.json`. Errors map to HTTP statuses
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -21,6 +19,8 @@ from strongroom import __version__
 from strongroom.case import Case
 from strongroom.errors import StrongroomError
 from strongroom.web import views
+from strongroom.web.common import ItemNumber, Page
+from strongroom.web.routes import route_modules
 from strongroom.web.security import SECURITY_HEADERS
 
 HERE = Path(__file__).parent
@@ -40,9 +40,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "bad request, e.g. a query syntax error"},
     404: {"model": ErrorBody, "description": "no such item"},
 }
-
-
-ItemNumber = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="an item's number")]
 
 
 @dataclass(frozen=True)
@@ -130,10 +127,9 @@ def create_app(case: Case, config: ServeConfig | None = None) -> FastAPI:
         return page(request, "thread.html", views.thread_page(case, num))
 
     _overview_routes(app, case, page)
+    for module in route_modules():
+        module.register(app, case, page)
     return app
-
-
-Page = Callable[[Request, str, dict[str, Any]], HTMLResponse]
 
 
 def _overview_routes(app: FastAPI, case: Case, page: Page) -> None:
