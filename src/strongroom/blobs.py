@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +36,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
+        self._made_dirs: set[Path] = set()  # fan-out folders known to exist
 
     def create(self) -> None:
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -55,17 +57,24 @@ class BlobStore:
         sha = sha256_bytes(data)
         target = self.path(sha)
         if not target.exists():
-            fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
-            tmp_path = Path(tmp_name)
+            # The tmp name is unique per writer (process, thread) and blob: two writers of the
+            # same bytes each rename a complete file onto the target; either wins harmlessly.
+            tmp_path = self.tmp / f"{sha}.{os.getpid()}.{threading.get_ident()}"
             try:
-                with os.fdopen(fd, "wb") as out:
+                with tmp_path.open("wb") as out:
                     out.write(data)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                self._make_parent(target)
                 tmp_path.replace(target)
             except BaseException:
                 tmp_path.unlink(missing_ok=True)
                 raise
         return sha
+
+    def _make_parent(self, target: Path) -> None:
+        parent = target.parent
+        if parent not in self._made_dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(parent)
 
     def put_stream(self, source: BinaryIO) -> tuple[str, int]:
         """Copy a stream into the store while hashing it; memory stays at one chunk."""
@@ -84,7 +93,7 @@ class BlobStore:
             if target.exists():
                 tmp_path.unlink()
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                self._make_parent(target)
                 tmp_path.replace(target)
         except BaseException:
             tmp_path.unlink(missing_ok=True)
@@ -93,6 +102,10 @@ class BlobStore:
 
     def put_file(self, path: Path) -> tuple[str, int]:
         with path.open("rb") as handle:
+            head = handle.read(CHUNK)
+            if len(head) < CHUNK:  # the whole file in one read: most mail is small
+                return self.put_bytes(head), len(head)
+            handle.seek(0)
             return self.put_stream(handle)
 
     def iter_shas(self) -> Iterator[str]:
