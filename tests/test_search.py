@@ -114,6 +114,9 @@ def subjects(case: Case, query: str) -> set[str]:
         ('"budgets"', {"Budget for May"}),  # exact means exact: no stemming in phrases
         ("budget -spam", {"Budget for May", "Re: Budget for May"}),
         ("budget NOT spam", {"Budget for May", "Re: Budget for May"}),
+        ("budget -subject:re", {"Budget for May", "Interview request"}),  # a negated field
+        ('budget -"exact phrase here"', {"Budget for May", "Interview request"}),
+        ("budget -(spam OR shortfall)", {"Budget for May", "Re: Budget for May"}),
         ("(shortfall OR convention) budget", {"Budget for May", "Interview request"}),
         ("donor OR interview", {"Donor list", "Interview request"}),
         ("from:treasurer", {"Budget for May", "Donor list"}),

@@ -31,6 +31,7 @@ _TOKEN = re.compile(
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
+  | (?P<minus>-)(?=[^\s-])
   | (?P<field>[A-Za-z][A-Za-z_-]*):(?=\S)
   | (?P<phrase>"(?:[^"\\]|\\.)*")
   | (?P<open_phrase>"[^"]*$)
@@ -135,8 +136,8 @@ class Parser:
         if token.kind == "word" and token.text == "NOT":
             self.index += 1
             return Not(self._unary())
-        if token.kind == "word" and token.text.startswith("-") and len(token.text) > 1:
-            self.tokens[self.index] = Token("word", token.text[1:], token.position + 1)
+        if token.kind == "minus":  # -word, -field:value, -"phrase", -(group)
+            self.index += 1
             return Not(self._unary())
         if token.kind == "word" and token.text == "-":
             raise self.error("expected a term right after '-' (no space)")
@@ -171,6 +172,12 @@ class Parser:
             )
         self.index += 1
         value = self._peek()
+        if value is not None and value.kind == "minus":  # a value such as size:-5 or tag:-x
+            following = self.tokens[self.index + 1] if self.index + 1 < len(self.tokens) else None
+            if following is not None and following.position == value.position + 1:
+                self.index += 1
+                value = Token("word", "-" + following.text, value.position)
+                self.tokens[self.index] = value
         if value is None or value.kind not in ("word", "phrase"):
             raise self.error(f"expected a value after {name}:")
         self.index += 1
