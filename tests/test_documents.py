@@ -140,6 +140,61 @@ def test_outcomes_for_empty_encrypted_corrupt_and_unknown() -> None:
     assert record["metadata"] == {"author": "Ann"}
 
 
+def test_docx_text_box_read_once_and_alt_chunk_html() -> None:
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    box = "<w:txbxContent><w:p><w:r><w:t>Boxed words</w:t></w:r></w:p></w:txbxContent>"
+    document = f"""<?xml version="1.0"?><w:document xmlns:w="{W}" xmlns:mc="{mc}"
+ xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>
+<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps">{box}</mc:Choice>
+<mc:Fallback>{box}</mc:Fallback></mc:AlternateContent></w:r><w:r><w:t>after</w:t></w:r></w:p>
+<w:altChunk r:id="chunk"/></w:body></w:document>"""
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="chunk" Target="/word/import.html" Type="http://schemas.openxmlformats'
+        '.org/officeDocument/2006/relationships/aFChunk"/></Relationships>'
+    )
+    html = b"<html><head><title>no</title></head><body><p>Imported memo</p></body></html>"
+    extra = {"word/_rels/document.xml.rels": rels.encode(), "word/import.html": html}
+    outcome, _record, text = parse(docx(document, extra), "boxed.docx")
+    assert outcome == "text"
+    assert text.startswith("Boxed words\nafter")
+    assert text.count("Boxed words") == 1
+    assert "Imported memo" in text
+
+
+def test_rtf_text_in_headers_notes_fonts_and_fields_but_not_in_data() -> None:
+    rtf = (
+        rb"{\rtf1\ansi\ansicpg1252\uc1{\fonttbl{\f0\fswiss Arial;}{\f1\fcharset204 Arial Cyr;}}"
+        rb"{\colortbl;\red0\green0\blue0;}{\info{\title Memo}}"
+        rb"{\header\pard Confidential memo\par}"
+        rb"\pard Body {\f1 \'cf\'f0\'e8\'e2\'e5\'f2} caf\u233?{\footnote\pard A note\par} end."
+        rb"{\field{\*\fldinst HYPERLINK \\l \"x\"}{\fldrslt link text}}"
+        rb"{\*\unknowndestination hidden words}"
+        rb"{\pict\wmetafile8\bin4 }zz{} {\b\*\cs7 stray star} kept"
+        rb"}\x00\x01 trailing bytes after the document"
+    )
+    outcome, _record, text = parse(rtf, "memo.rtf")
+    assert outcome == "text"
+    assert text.startswith("Confidential memo\n")
+    assert "Body Привет caf\u00e9 end.link text stray star kept" in text
+    assert text.endswith("A note")  # notes after the body
+    for absent in ("HYPERLINK", "hidden", "Arial", "Memo", "trailing", "zz"):
+        assert absent not in text
+
+
+def test_wordperfect_4_only_when_the_whole_file_parses_as_one() -> None:
+    # Function codes, as WordPerfect writes them: a byte from 0xC0 up opens one and closes it.
+    prefix = b"\xf1" + bytes(40) + b"\x11\x22\x44" + bytes(20) + b"\xf1"
+    tabs = b"\xcb\x0a\x01\xf6\x01\xcb"
+    memo = prefix + tabs + b"Quarterly\r\x9abudget\x9d memo\x9c\n" + tabs + b"Second line\n\0\0"
+    outcome, record, text = parse(memo, "memo.doc")
+    assert (outcome, record["extractor"]) == ("text", "wordperfect-4 (by extension .doc)")
+    assert text == "Quarterly budget memo\nSecond line"
+    assert parse(memo[:-8] + b"\xc1 never closed", "memo.doc")[0] == "unsupported"
+    assert parse(memo + b"\x01\x02 binary", "memo.doc")[0] == "unsupported"
+    assert parse(memo, "memo.bin")[0] == "unsupported"  # no magic number: only by its name
+
+
 def test_odf_text_and_initial_creator_is_the_author() -> None:
     meta = (
         '<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'

@@ -74,47 +74,38 @@ NOT_TEXT = {
         ],
         "encrypted",
     ),
-    # corrupt by design (truncated), or a Word file antiword and catdoc both refuse
-    **dict.fromkeys(
-        ["testWORD_truncated.docx", "simple_lower_case.doc", "simple_upper_case.doc"], "corrupt"
-    ),
-    "testWordPerfect_42.doc": "unsupported",  # WordPerfect 4.2 under a .doc name
-    # no text to find: empty pages or bodies, charts, pictures, text only in a master slide,
-    # an image-only PDF (OCR is off for the Tika run), RTF text held in a header group
+    "testWORD_truncated.docx": "corrupt",  # truncated by design
+    # no text to find: empty pages or bodies, pictures, macros only, vector art, text only in
+    # embedded files (their own items), an image-only PDF (OCR is off for the Tika run)
     **dict.fromkeys(
         [
-            "testHTML_head.html",
-            "headerPic.docx",
-            "testAltChunkHTML.docx",
-            "testAltChunkMHT.docx",
-            "testBinControlWord.rtf",
-            "testEXCEL.strict.xlsx",
-            "testPPT_EmbeddedPDF.pptx",
-            "testPPT_charts.pptx",
-            "testPPT_embeddedMP3.pptx",
-            "testPPT_masterText.pptx",
-            "testPPT_masterText2.pptx",
-            "testRTFBoldPlain.rtf",
-            "testRTFEmbeddedFiles.rtf",
-            "testRTFEmbeddedLink.rtf",
-            "testRTFIgnoredControlWord.rtf",
-            "testWORD_charts.docx",
-            "testWORD_header_hyperlink.doc",
-            "testWORD_multi_authors.doc",
+            "testHTML_head.html",  # a <head> and an empty <body>
+            "empty_5_doc_pages.html",
+            "headerPic.docx",  # a picture in the header
+            "testWORD_multi_authors.doc",  # empty bodies: metadata samples
             "testWORD_multi_authors.docx",
-            "testWORD_phonetic.doc",
+            "testBinControlWord.rtf",  # tabs and a \bin picture
+            "testRTFEmbeddedFiles.rtf",  # embedded objects only
+            "testRTFEmbeddedLink.rtf",
+            "test_list_override.rtf",  # list tables, an empty paragraph
+            "testPPT_EmbeddedPDF.pptx",  # embedded objects only
+            "testPPT_embeddedMP3.pptx",
             "testWPSAttachment.docx",
             "testWPSAttachment.pptx",
-            "test_list_override.rtf",
-            "testMasterFooter.odp",
-            "testODPMacro.odp",
+            "testWPSAttachment.doc",
+            "Doc1_ole.doc",
+            "testDocumentLink.doc",
+            "testLargeOLEDoc.doc",
+            "testODPMacro.odp",  # a StarBasic macro, no text
             "testODSMacro.ods",
-            "testFlashInPDF.pdf",
-            "testOCR.pdf",
-            "testPDFFileEmbInAnnotation_noContents.pdf",
-            "testPDF_AdobeIllustrator.pdf",
+            "testFlashInPDF.pdf",  # a Flash annotation
+            "testOCR.pdf",  # a scan: OCR is off in this run
+            "testPDF_jpeg2000.pdf",  # a photograph
+            "testPDF_Version.11.x.PDFA-1b.pdf",  # one blank image
+            "testPDF_AdobeIllustrator.pdf",  # a logo drawn as paths
+            "testPDFFileEmbInAnnotation_noContents.pdf",  # a file attached by an annotation
+            # blank pages (metadata samples)
             "testPDF_Version.10.x.pdf",
-            "testPDF_Version.11.x.PDFA-1b.pdf",
             "testPDF_Version.4.x.pdf",
             "testPDF_Version.5.x.pdf",
             "testPDF_Version.6.x.pdf",
@@ -122,14 +113,11 @@ NOT_TEXT = {
             "testPDF_Version.8.x.pdf",
             "testPDF_Version.9.x.pdf",
             "testPDF_diffTitles.pdf",
-            "testPDF_jpeg2000.pdf",
             "testPDF_jsActionOnPage.pdf",
             "testPDF_malformedXFA.pdf",
             "testPDF_sigflags.pdf",
             "testPDF_twoAuthors.pdf",
-            "testPopupAnnotation.pdf",
             "empty.pdf",
-            "empty_5_doc_pages.html",
         ],
         "no-text",
     ),
@@ -199,7 +187,7 @@ def test_readable_files_yield_text(corpus: str, request: Any) -> None:
     assert wrong == {}
     texts = sum(1 for r in readable if r[3] in ("text", "ocr"))
     # docs/formats.md: readable files that yield text, beside those with an explicit outcome.
-    assert texts == {ALEPH: 34, TIKA: 353}[corpus]
+    assert texts == {ALEPH: 34, TIKA: 365}[corpus]
 
 
 def test_aleph_outcomes(aleph: Path) -> None:
@@ -297,6 +285,90 @@ def test_metadata_the_files_are_known_to_hold(
         for part in key.split("."):
             found = found.get(part) if isinstance(found, dict) else None
         assert found == value, key
+
+
+MS = f"{TIKA}/tika-parser-microsoft-module"
+ODF = f"{TIKA}/tika-parser-miscoffice-module"
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        # Word 97+ read from the piece table: every story, field results, phonetic guides
+        (f"{MS}/casing/simple_lower_case.doc", ["This is a sample Word document"]),
+        (f"{MS}/casing/simple_upper_case.doc", ["This is a sample Word document"]),
+        (f"{MS}/testWORD_header_hyperlink.doc", ["ab@example.com", "http://tw-systemhaus.de"]),
+        (f"{MS}/testWORD_phonetic.doc", ["東京", "とうきょう"]),
+        (
+            f"{MS}/testWORD_various.doc",
+            [
+                "This is the header text.",
+                "This is the footer text.",
+                "Here is a text box",
+                "This is a footnote.",
+                "Row 2 Col 1\tRow 2 Col 2",
+            ],
+        ),
+        # RTF: header groups, a stray \* inside a group, footnotes, text boxes
+        (f"{MS}/testRTFBoldPlain.rtf", ["Animal Hospital", "Canine / Retriever/Golden"]),
+        (f"{MS}/testRTFIgnoredControlWord.rtf", ["The quick brown fox jumps over the lazy dog"]),
+        (
+            f"{MS}/testRTFVarious.rtf",
+            ["This is the header text.", "This is a footnote.", "Here is a text box"],
+        ),
+        # OOXML: altChunk HTML and MHT, Strict workbooks, charts, slide masters and layouts
+        (f"{MS}/testAltChunkHTML.docx", ["Simple paragraph with a", "Example of a table"]),
+        (f"{MS}/testAltChunkMHT.docx", ["Red PNG dot; ROW 1"]),
+        (
+            f"{MS}/testEXCEL.strict.xlsx",
+            [
+                "Test spreadsheet",
+                "2nd row\t2nd row 2nd column",
+                "Sheet Number 2",
+                "I'm in bold blue, on a yellow background",
+            ],
+        ),
+        (f"{MS}/testWORD_charts.docx", ["wants a peach", "January"]),
+        (f"{MS}/testPPT_charts.pptx", ["wants a peach", "August"]),
+        (f"{MS}/testPPT_masterText.pptx", ["Text that I added to the master slide"]),
+        (f"{MS}/testPPT_masterText2.pptx", ["Text that I added to the master slide"]),
+        (f"{MS}/testPPT_various2.pptx", ["MASTERTEXTBOX", "SLIDE3ChartTitle", "SmartList1"]),
+        # WordPerfect 4.2 under a .doc name: no header, text between function codes
+        (f"{ODF}/testWordPerfect_42.doc", ["Sluwe Sjaantje sloeg de slome slager."]),
+        # ODF master pages: a presentation's footer, a text document's footer
+        (f"{ODF}/testMasterFooter.odp", ["Master footer is here"]),
+        (f"{ODF}/testFooter.odt", ["Here is footer text"]),
+        # PDF annotation notes, with their authors
+        (f"{TIKA}/tika-parser-pdf-module/testPopupAnnotation.pdf", ["igalsh: this is the note"]),
+        (
+            f"{TIKA}/tika-parser-pdf-module/testAnnotations.pdf",
+            ["Michael McCandless: Here is a comment"],
+        ),
+    ],
+)
+def test_text_found_where_it_hides(corpora: Path, path: str, words: list[str]) -> None:
+    parsed = parse(corpora, path)
+    assert parsed.record["extraction"] == "text", parsed.reason
+    for word in words:
+        assert word in parsed.text
+
+
+def test_prompts_and_fields_are_not_text(corpora: Path) -> None:
+    """Placeholder prompts of slide masters and field codes are not a document's words."""
+    slides = parse(corpora, f"{MS}/testPPT_masterText.pptx").text
+    assert "Click to edit" not in slides
+    assert slides.count("Text that I added to the master slide") == 1
+    word = parse(corpora, f"{MS}/testWORD_header_hyperlink.doc").text
+    assert "HYPERLINK" not in word
+    assert parse(corpora, f"{ODF}/testMasterFooter.odp").text.strip() == "Master footer is here"
+
+
+def test_file_attached_by_a_pdf_annotation_is_a_child(corpora: Path) -> None:
+    parsed = parse(
+        corpora, f"{TIKA}/tika-parser-pdf-module/testPDFFileEmbInAnnotation_noContents.pdf"
+    )
+    assert [(child.name, child.data[:2]) for child in parsed.children] == [("Excel.xlsx", b"PK")]
+    assert parsed.record["metadata"]["embedded_files"] == ["Excel.xlsx"]
 
 
 @pytest.mark.parametrize(

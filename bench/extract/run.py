@@ -31,7 +31,7 @@ GROUPS = {
     "PPTX": (".pptx",),
     "ODF (odt/ods/odp)": (".odt", ".ods", ".odp"),
     "RTF": (".rtf",),
-    "DOC (antiword)": (".doc",),
+    "DOC (piece table)": (".doc",),
     "XLS (xlrd)": (".xls",),
     "PPT (catppt)": (".ppt",),
     "HTML/text/CSV/JSON": (".html", ".htm", ".txt", ".csv", ".json"),

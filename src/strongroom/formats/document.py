@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import PurePath
 
-from strongroom.formats import image, legacy_office, odf, office, pdf, rtf, structured
+from strongroom.formats import image, legacy_office, odf, office, pdf, rtf, structured, wordperfect
 from strongroom.formats.base import Parsed, Status
 from strongroom.formats.detect import HEAD_BYTES, detect
 from strongroom.formats.extract import ExtractError, Extraction, ExtractOptions, scrub
@@ -60,6 +60,9 @@ _BY_EXTENSION = {
     ".vcf": "text/vcard",
     ".ics": "text/calendar",
 }
+# WordPerfect 4 files have no magic number: tried only on these names, and only when the
+# whole file parses as one (formats/wordperfect.py).
+_WORDPERFECT_4 = (".doc", ".wp", ".wp4", ".wpd")
 
 
 def _ooxml(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
@@ -86,6 +89,10 @@ def _image(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
     return image.extract(data, options)
 
 
+def _wordperfect(data: bytes, options: ExtractOptions, mime: str) -> Parsed:
+    return wordperfect.extract(data, options)
+
+
 def family(mime: str, head: bytes) -> tuple[str, Extractor] | None:
     """Which extractor reads this MIME type (None: no extractor)."""
     if mime == "application/pdf":
@@ -109,6 +116,15 @@ def family(mime: str, head: bytes) -> tuple[str, Extractor] | None:
     return None
 
 
+def _by_name(suffix: str, head: bytes, data: bytes) -> tuple[str, Extractor] | None:
+    """For bytes that say no more than application/octet-stream: the family the name suggests."""
+    if suffix in _BY_EXTENSION:
+        return family(_BY_EXTENSION[suffix], head)
+    if suffix in _WORDPERFECT_4 and wordperfect.read(data) is not None:
+        return "wordperfect-4", _wordperfect
+    return None
+
+
 class DocumentFormat:
     name = "document"
 
@@ -121,8 +137,9 @@ class DocumentFormat:
         suffix = PurePath(name).suffix.lower() if name else ""
         chosen = family(mime, head)
         by_extension = False
-        if chosen is None and mime == "application/octet-stream" and suffix in _BY_EXTENSION:
-            chosen, by_extension = family(_BY_EXTENSION[suffix], head), True
+        if chosen is None and mime == "application/octet-stream":
+            chosen = _by_name(suffix, head, data)
+            by_extension = chosen is not None
         if not data:
             parsed = Parsed(kind="document", reason="empty file")
             parsed.record["extraction"] = Extraction.NO_TEXT

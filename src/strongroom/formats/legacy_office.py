@@ -1,9 +1,11 @@
 """Legacy Office (OLE2 compound files): Word 97-2003 .doc, Excel .xls, PowerPoint .ppt, and the
 properties every OLE2 document carries (SummaryInformation, DocumentSummaryInformation).
 
-Lighter converters than LibreOffice do as well for text here: antiword (catdoc for the Word
-versions antiword refuses) and catppt run as separate processes with a time limit on a private
-temporary copy; xlrd reads workbooks in-process. One LibreOffice start costs seconds, these
+Lighter readers than LibreOffice do as well for text here: Word 97+ text is read in-process from
+its piece table (formats/worddoc.py, every story, headers and footers included); antiword
+(catdoc for the Word versions antiword refuses) reads Word 6/95, and catppt presentations, as
+separate processes with a time limit on a private temporary copy; xlrd reads workbooks
+in-process. One LibreOffice start costs seconds, these
 cost milliseconds. Encrypted files (password-protected Office files, and encrypted OOXML, which
 is an OLE2 file holding an EncryptedPackage) are reported as `encrypted`.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import struct
 import subprocess
 import tempfile
 from datetime import datetime
@@ -20,8 +23,8 @@ from typing import Any
 
 import olefile
 
-from strongroom.formats import docmeta
-from strongroom.formats.base import Parsed, Status
+from strongroom.formats import docmeta, worddoc
+from strongroom.formats.base import Child, Parsed, Status
 from strongroom.formats.extract import (
     PAGE_BREAK,
     ExtractOptions,
@@ -131,6 +134,7 @@ def extract(data: bytes, options: ExtractOptions) -> Parsed:
             name.lower().startswith("macros/") or name == "_VBA_PROJECT_CUR" for name in streams
         ):
             metadata["has_macros"] = True
+        _embedded(ole, streams, options, parsed, metadata)
     parsed.record["metadata"] = metadata
     parsed.record["office_type"] = kind or "ole2"
     parsed.facts.extend(docmeta.facts(metadata))
@@ -149,6 +153,67 @@ def extract(data: bytes, options: ExtractOptions) -> Parsed:
     parsed.status = Status.UNSUPPORTED
     parsed.reason = "no text extractor for this OLE2 document type"
     return parsed
+
+
+# Streams that hold an embedded object's file: an OLE Package's packaged file, an OOXML
+# package, or an object's native contents (a PDF, for one). An object stored as a whole compound
+# document (a Word file inside a Word file) is not rebuilt into a file of its own.
+_OBJECT_STREAMS = ("\x01Ole10Native", "Package", "CONTENTS")
+
+
+def _embedded(
+    ole: olefile.OleFileIO,
+    streams: set[str],
+    options: ExtractOptions,
+    parsed: Parsed,
+    metadata: dict[str, Any],
+) -> None:
+    """Files embedded in the document (Word's ObjectPool, Excel's MBD storages) as children."""
+    found = sorted(
+        name for name in streams if "/" in name and name.rsplit("/", 1)[1] in _OBJECT_STREAMS
+    )
+    names: list[str] = []
+    for stream in found[: options.max_embedded]:
+        storage, kind = stream.rsplit("/", 1)
+        name = storage.rsplit("/", 1)[-1]
+        try:
+            if ole.get_size(stream) > options.max_part_bytes:
+                raise ValueError(f"larger than {options.max_part_bytes} bytes")
+            data = ole.openstream(stream).read()
+        except (OSError, ValueError) as error:
+            parsed.children.append(
+                Child(data=b"", locator=f"object {storage}", name=name, error=str(error))
+            )
+            continue
+        if kind == "\x01Ole10Native":
+            packaged = _native(data)
+            if packaged is None:  # an equation's or a drawing's own data: no file anyone saved
+                continue
+            label, data = packaged
+            name = label or name
+        names.append(name)
+        parsed.children.append(Child(data=data, locator=f"object {storage}", name=name))
+    if names:
+        metadata["embedded_files"] = names
+
+
+def _native(data: bytes) -> tuple[str | None, bytes] | None:
+    """The file an OLE Package holds: (its label, its bytes). The layout: total size, flags,
+    label, source path, flags, command line (length-prefixed), data size, data."""
+    try:
+        label_end = data.index(b"\0", 6)
+        path_end = data.index(b"\0", label_end + 1)
+        position = path_end + 1 + 4
+        (command,) = struct.unpack_from("<I", data, position)
+        position += 4 + command
+        (size,) = struct.unpack_from("<I", data, position)
+        position += 4
+        if position + size > len(data):
+            raise ValueError("data past the stream's end")
+        label = data[6:label_end].decode("cp1252", "replace")
+        return (label or None), data[position : position + size]
+    except (ValueError, struct.error):  # not a packaged file
+        return None
 
 
 def _is_encrypted(data: bytes) -> bool:
@@ -187,6 +252,13 @@ def _run(command: list[str], data: bytes, options: ExtractOptions) -> str:
 
 
 def _word(data: bytes, options: ExtractOptions) -> str:
+    """Word 97+ from its piece table in-process (every story: body, headers, footers, notes,
+    comments, text boxes); antiword, then catdoc, for Word 6/95 and what the reader refuses."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            return worddoc.text(ole, options.max_text_chars)
+    except Exception:  # not Word 97+, or a damaged piece table: the converters may still read it
+        pass
     try:
         return _run(["antiword", "-w", "0", "-m", "UTF-8.txt"], data, options)
     except Exception as first:  # Word 6/95 and some fast-saved files: catdoc reads those

@@ -1,5 +1,6 @@
-"""OpenDocument (odt, ods, odp, odg and their flat-XML forms): text from content.xml, properties
-from meta.xml, both read with defusedxml.
+"""OpenDocument (odt, ods, odp, odg and their flat-XML forms): text from content.xml and the
+master pages of styles.xml (headers, footers, a presentation's master text), properties from
+meta.xml, all read with defusedxml.
 
 odfpy is not used: it builds a full object tree with expat and offers nothing for reading text
 that a walk over content.xml does not, while defusedxml refuses entity tricks. An encrypted
@@ -24,8 +25,19 @@ from strongroom.formats.extract import (
 from strongroom.formats.office import open_package
 
 _OFFICE = xmltext.OFFICE_NS
-_DRAW_PAGE = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}page"
+_DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+_DRAW_PAGE = _DRAW + "page"
+_SHEET_BODY = _OFFICE + "spreadsheet"
 _SHEET = xmltext.TABLE_NS + "table"
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
+# In master pages: fields that show a page's number, date or name (not words anyone wrote),
+# and the notes page's layout.
+_MASTER_SKIP = frozenset(
+    [xmltext.TEXT_NS + name for name in ("page-number", "page-count", "date", "time")]
+    + [xmltext.TEXT_NS + name for name in ("sheet-name", "file-name", "chapter")]
+    + [_PRESENTATION + name for name in ("notes", "date-time", "header", "footer")]
+)
 
 
 def extract(data: bytes, options: ExtractOptions) -> Parsed:
@@ -54,7 +66,10 @@ def extract(data: bytes, options: ExtractOptions) -> Parsed:
     if "content.xml" not in names:
         raise corrupt("OpenDocument package without content.xml")
     root = xmltext.parse(read_part(archive, "content.xml", options), "content.xml")
-    return _done(parsed, root, metadata, options)
+    styles = None
+    if "styles.xml" in names:
+        styles = xmltext.parse(read_part(archive, "styles.xml", options), "styles.xml")
+    return _done(parsed, root, metadata, options, styles)
 
 
 def _flat(data: bytes, options: ExtractOptions, parsed: Parsed) -> Parsed:
@@ -65,10 +80,21 @@ def _flat(data: bytes, options: ExtractOptions, parsed: Parsed) -> Parsed:
         if element.tag == _OFFICE + "meta":
             wrapper = b"<r xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0'>"
             ooxml_meta.odf_meta(wrapper + tostring(element) + b"</r>", metadata, parsed.defects)
-    return _done(parsed, root, metadata, options)
+    return _done(parsed, root, metadata, options, root)
 
 
-def _done(parsed: Parsed, root: Any, metadata: dict[str, Any], options: ExtractOptions) -> Parsed:
+def _masters(styles: Any) -> dict[str, str]:
+    """The text each master page shows on the pages that use it: a presentation's footer or
+    logo line, a text document's headers and footers."""
+    return {
+        master.get(_STYLE + "name", ""): xmltext.odf_text(master, _MASTER_SKIP)
+        for master in styles.iter(_STYLE + "master-page")
+    }
+
+
+def _done(
+    parsed: Parsed, root: Any, metadata: dict[str, Any], options: ExtractOptions, styles: Any
+) -> Parsed:
     parsed.record["metadata"] = metadata
     parsed.facts.extend(docmeta.facts(metadata))
     body = next((e for e in root.iter(_OFFICE + "body")), None)
@@ -76,12 +102,21 @@ def _done(parsed: Parsed, root: Any, metadata: dict[str, Any], options: ExtractO
         return finish(parsed, "", options)
     kinds = [child for child in body if child.tag != _OFFICE + "text"]
     pages = [e for kind in kinds for e in kind if e.tag in (_DRAW_PAGE, _SHEET)]
+    # Spreadsheets' master pages hold only print headers ("Page 1"): not read.
+    masters = _masters(styles) if styles is not None and body.find(_SHEET_BODY) is None else {}
     if pages:
-        texts = [xmltext.odf_text(page).replace(PAGE_BREAK, "\n") for page in pages]
+        texts = []
+        for page in pages:
+            text = xmltext.odf_text(page)
+            master = masters.pop(page.get(_DRAW + "master-page-name", ""), "")
+            if master.strip():  # once, on the first page that shows it
+                text = f"{text}\n\n{master}" if text.strip() else master
+            texts.append(text.replace(PAGE_BREAK, "\n"))
         offset = 0
         parsed.record["pages"] = []
         for number, text in enumerate(texts, 1):
             parsed.record["pages"].append({"page": number, "offset": offset, "chars": len(text)})
             offset += len(text) + len(PAGE_BREAK)
         return finish(parsed, PAGE_BREAK.join(texts), options)
-    return finish(parsed, xmltext.odf_text(body), options)
+    texts = [xmltext.odf_text(body), *masters.values()]
+    return finish(parsed, "\n\n".join(text for text in texts if text.strip()), options)

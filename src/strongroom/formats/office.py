@@ -1,21 +1,24 @@
 """Office Open XML (docx, xlsx, pptx and their macro/template variants): text and properties.
 
 Word and PowerPoint text is read straight from the package's XML with defusedxml (body, tables,
-text boxes, headers, footers, notes and comments, in reading order); spreadsheets with openpyxl
-in read-only mode, one sheet per page. Every part is size- and ratio-checked before it is
-decompressed. Macros (`vbaProject.bin`) are noted in the metadata and never run; embedded
-objects are passed on as children.
+text boxes, altChunk imports, charts, headers, footers, notes and comments; slides with their
+charts, SmartArt and the words their layout and master show), in reading order; spreadsheets
+with openpyxl in read-only mode (Strict Open XML workbooks from their XML), one sheet per page.
+Every part is size- and ratio-checked before it is decompressed. Macros (`vbaProject.bin`) are
+noted in the metadata and never run; embedded objects are passed on as children.
 """
 
 from __future__ import annotations
 
+import email
 import io
+import posixpath
 import re
 import warnings
 import zipfile
 from typing import Any
 
-from strongroom.formats import docmeta, ooxml_meta, xmltext
+from strongroom.formats import docmeta, htmltext, ooxml_meta, rtftext, xmltext
 from strongroom.formats.base import Child, Parsed, Status
 from strongroom.formats.extract import (
     PAGE_BREAK,
@@ -73,7 +76,11 @@ def extract(data: bytes, options: ExtractOptions) -> Parsed:
         return finish(parsed, PAGE_BREAK.join(slides), options)
     if "xl/workbook.xml" in names:
         parsed.record["office_type"] = "spreadsheet"
-        sheets = _sheets(data, parsed)
+        strict = b"purl.oclc.org/ooxml/spreadsheetml" in read_part(
+            archive, "xl/workbook.xml", options
+        )
+        sheets = _strict_sheets(archive, names, options) if strict else _sheets(data, parsed)
+        parsed.record["metadata"]["sheets"] = len(sheets)
         _pages(parsed, sheets)
         return finish(parsed, PAGE_BREAK.join(sheets), options)
     parsed.status = Status.UNSUPPORTED
@@ -83,7 +90,11 @@ def extract(data: bytes, options: ExtractOptions) -> Parsed:
 
 
 def _word(archive: zipfile.ZipFile, names: set[str], options: ExtractOptions) -> str:
-    parts = ["word/document.xml"]
+    texts = [xmltext.word_text(read_part(archive, "word/document.xml", options), "document")]
+    related = _related(archive, names, "word/document.xml", options)
+    texts += [_alt_chunk(archive, target, options) for kind, target in related if kind == "aFChunk"]
+    texts += [_chart(archive, target, options) for kind, target in related if kind == "chart"]
+    parts = []
     for prefix in ("word/header", "word/footer"):
         parts += sorted(
             (n for n in names if n.startswith(prefix) and n.endswith(".xml")), key=_natural
@@ -91,8 +102,72 @@ def _word(archive: zipfile.ZipFile, names: set[str], options: ExtractOptions) ->
     parts += [
         n for n in ("word/footnotes.xml", "word/endnotes.xml", "word/comments.xml") if n in names
     ]
-    texts = [xmltext.word_text(read_part(archive, part, options), part) for part in parts]
+    texts += [xmltext.word_text(read_part(archive, part, options), part) for part in parts]
     return "\n\n".join(text for text in texts if text.strip())
+
+
+def _related(
+    archive: zipfile.ZipFile, names: set[str], part: str, options: ExtractOptions
+) -> list[tuple[str, str]]:
+    """(relationship type's last word, target part) for each internal relationship of a part,
+    in the order the relationships part lists them."""
+    return [(kind, path) for _id, kind, path in _relationships(archive, names, part, options)]
+
+
+def _relationships(
+    archive: zipfile.ZipFile, names: set[str], part: str, options: ExtractOptions
+) -> list[tuple[str, str, str]]:
+    """(id, type's last word, target part) of a part's internal relationships."""
+    folder, _, base = part.rpartition("/")
+    rels_name = f"{folder}/_rels/{base}.rels"
+    if rels_name not in names:
+        return []
+    found = []
+    for rel in xmltext.parse(read_part(archive, rels_name, options), rels_name).iter(_REL):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        path = target.lstrip("/") if target.startswith("/") else f"{folder}/{target}"
+        path = posixpath.normpath(path)
+        if path in names:
+            found.append((rel.get("Id", ""), rel.get("Type", "").rsplit("/", 1)[-1], path))
+    return found
+
+
+def _chart(archive: zipfile.ZipFile, part: str, options: ExtractOptions) -> str:
+    return xmltext.chart_text(read_part(archive, part, options), part)
+
+
+def _alt_chunk(archive: zipfile.ZipFile, part: str, options: ExtractOptions) -> str:
+    """Text of an altChunk: HTML, MHT, RTF or plain text that Word imports when it opens the
+    file (a DOCX produced by a program often holds nothing else)."""
+    data = read_part(archive, part, options)
+    suffix = posixpath.splitext(part)[1].lower()
+    if suffix in (".mht", ".mhtml"):
+        message = email.message_from_bytes(data)
+        html = next((p for p in message.walk() if p.get_content_type() == "text/html"), None)
+        if html is None:
+            return ""
+        payload = html.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        return htmltext.to_text(_decode(data, html.get_content_charset()))
+    if suffix in (".html", ".htm", ".xhtml"):
+        return htmltext.to_text(_decode(data, None))
+    if suffix == ".rtf":
+        return rtftext.text(data, "cp1252", options.max_text_chars)
+    if suffix == ".txt":
+        return _decode(data, None)
+    return ""
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    for codec in (charset, "utf-8"):
+        if codec:
+            try:
+                return data.decode(codec)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return data.decode("cp1252", "replace")
 
 
 def _slide_order(archive: zipfile.ZipFile, names: set[str], options: ExtractOptions) -> list[str]:
@@ -116,14 +191,30 @@ def _slide_order(archive: zipfile.ZipFile, names: set[str], options: ExtractOpti
 
 
 def _slides(archive: zipfile.ZipFile, names: set[str], options: ExtractOptions) -> list[str]:
+    """Each slide's text, notes, charts and diagrams; text its layout and master show (not
+    their placeholder prompts) is added once, to the first slide that shows it."""
     slides = []
+    shown: set[str] = set()
     for part in _slide_order(archive, names, options):
-        text = xmltext.drawing_text(read_part(archive, part, options), part)
+        texts = [xmltext.drawing_text(read_part(archive, part, options), part)]
+        related = _related(archive, names, part, options)
+        for kind, target in related:
+            if kind == "chart":
+                texts.append(_chart(archive, target, options))
+            elif kind == "diagramData":
+                texts.append(xmltext.drawing_text(read_part(archive, target, options), target))
+        for layout in (target for kind, target in related if kind == "slideLayout"):
+            masters = [
+                t for k, t in _related(archive, names, layout, options) if k == "slideMaster"
+            ]
+            for shared in [layout, *masters]:
+                if shared not in shown:
+                    shown.add(shared)
+                    texts.append(xmltext.master_text(read_part(archive, shared, options), shared))
         notes = part.replace("slides/slide", "notesSlides/notesSlide")
         if notes in names:
-            note_text = xmltext.drawing_text(read_part(archive, notes, options), notes)
-            if note_text.strip():
-                text += "\n\n" + note_text
+            texts.append(xmltext.drawing_text(read_part(archive, notes, options), notes))
+        text = "\n\n".join(text for text in texts if text.strip())
         slides.append(text.replace(PAGE_BREAK, "\n"))
     return slides
 
@@ -153,8 +244,58 @@ def _sheets(data: bytes, parsed: Parsed) -> list[str]:
             sheets.append("\n".join(lines).replace(PAGE_BREAK, "\n"))
     finally:
         workbook.close()
-    parsed.record.setdefault("metadata", {})["sheets"] = len(sheets)
     return sheets
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _strict_sheets(archive: zipfile.ZipFile, names: set[str], options: ExtractOptions) -> list[str]:
+    """Strict Open XML workbooks (ISO 29500 Strict namespaces), which openpyxl does not read:
+    cell values straight from the sheets' XML, shared strings resolved."""
+    workbook = xmltext.parse(read_part(archive, "xl/workbook.xml", options), "workbook")
+    relationships = _relationships(archive, names, "xl/workbook.xml", options)
+    by_id = {rid: path for rid, _kind, path in relationships}
+    strings: list[str] = []
+    for shared in (path for _rid, kind, path in relationships if kind == "sharedStrings"):
+        for item in xmltext.parse(read_part(archive, shared, options), shared):
+            phonetic = {id(e) for ph in item if _local(ph.tag) == "rPh" for e in ph.iter()}
+            strings.append(
+                "".join(
+                    e.text or ""
+                    for e in item.iter()
+                    if _local(e.tag) == "t" and id(e) not in phonetic
+                )
+            )
+    sheets = []
+    for sheet in (e for e in workbook.iter() if _local(e.tag) == "sheet"):
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
+        part = by_id.get(rid, "")
+        lines = [sheet.get("name", "")]
+        if part in names:
+            root = xmltext.parse(read_part(archive, part, options), part)
+            for row in (e for e in root.iter() if _local(e.tag) == "row"):
+                cells = [_strict_cell(cell, strings) for cell in row if _local(cell.tag) == "c"]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if cells:
+                    lines.append("\t".join(cells))
+        sheets.append("\n".join(lines).replace(PAGE_BREAK, "\n"))
+    return sheets
+
+
+def _strict_cell(cell: Any, strings: list[str]) -> str:
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        return "".join(e.text or "" for e in cell.iter() if _local(e.tag) == "t")
+    value = next((e.text or "" for e in cell if _local(e.tag) == "v"), "")
+    if kind == "s":
+        try:
+            return strings[int(value)]
+        except (ValueError, IndexError):
+            return ""
+    return value
 
 
 def _pages(parsed: Parsed, pages: list[str]) -> None:

@@ -1,5 +1,6 @@
-"""PDF: text per page with pypdfium2 (pypdf when PDFium cannot open the file), OCR of pages
-without a text layer, the document information dictionary, XMP and embedded files.
+"""PDF: text per page with pypdfium2 (pypdf when PDFium cannot open the file), annotation notes,
+OCR of pages without a text layer, the document information dictionary, XMP and embedded files
+(the attachment list's and those attached by annotations).
 
 Scripts, forms actions and links are never run or followed: PDFium is used without a form
 environment, only to read text and render pages to pixels for OCR.
@@ -7,6 +8,7 @@ environment, only to read text and render pages to pixels for OCR.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import logging
 from typing import Any
@@ -34,6 +36,27 @@ _INFO_KEYS = {
     "Producer": "producer",
 }
 _INFO_DATES = {"CreationDate": "created", "ModDate": "modified"}
+# Annotations whose /Contents is a note someone wrote: comments, text boxes, and the notes on
+# highlights, shapes and stamps. Links, form widgets, popups (a copy of their parent's note),
+# file attachments (their note is the file's label) and media are not.
+_NOTES = frozenset(
+    [
+        pdfium_c.FPDF_ANNOT_TEXT,
+        pdfium_c.FPDF_ANNOT_FREETEXT,
+        pdfium_c.FPDF_ANNOT_LINE,
+        pdfium_c.FPDF_ANNOT_SQUARE,
+        pdfium_c.FPDF_ANNOT_CIRCLE,
+        pdfium_c.FPDF_ANNOT_POLYGON,
+        pdfium_c.FPDF_ANNOT_POLYLINE,
+        pdfium_c.FPDF_ANNOT_HIGHLIGHT,
+        pdfium_c.FPDF_ANNOT_UNDERLINE,
+        pdfium_c.FPDF_ANNOT_SQUIGGLY,
+        pdfium_c.FPDF_ANNOT_STRIKEOUT,
+        pdfium_c.FPDF_ANNOT_STAMP,
+        pdfium_c.FPDF_ANNOT_CARET,
+        pdfium_c.FPDF_ANNOT_INK,
+    ]
+)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
@@ -96,6 +119,10 @@ def _pages(
                         source, ocr_used = "ocr", ocr_used or bool(text.strip())
                     else:
                         source = "image, not OCR'd"
+            notes = _annotations(document, page, index, options, parsed)
+            if notes:
+                text = f"{text}\n\n{notes}" if text.strip() else notes
+                source = "annotations" if source == "empty" else source
         finally:
             page.close()
         pages.append(text.replace(PAGE_BREAK, "\n"))
@@ -114,6 +141,68 @@ def _pages(
     return pages, ocr_used
 
 
+def _annotations(
+    document: pdfium.PdfDocument,
+    page: pdfium.PdfPage,
+    index: int,
+    options: ExtractOptions,
+    parsed: Parsed,
+) -> str:
+    """The page's annotation notes (with their authors), and files attached to the page through
+    annotations (passed on as children: the document-level attachment list does not hold
+    them)."""
+    notes = []
+    for number in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, number)
+        if not annot:
+            continue
+        try:
+            kind = pdfium_c.FPDFAnnot_GetSubtype(annot)
+            if kind in _NOTES:
+                note = _annot_string(annot, "Contents").strip()
+                author = _annot_string(annot, "T").strip()
+                if note:
+                    notes.append(f"{author}: {note}" if author else note)
+            elif kind == pdfium_c.FPDF_ANNOT_FILEATTACHMENT:
+                _annot_file(document, annot, index, options, parsed)
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return "\n".join(notes).replace(PAGE_BREAK, "\n")
+
+
+def _annot_string(annot: Any, key: str) -> str:
+    size = pdfium_c.FPDFAnnot_GetStringValue(annot, key.encode(), None, 0)
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    pointer = ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+    pdfium_c.FPDFAnnot_GetStringValue(annot, key.encode(), pointer, size)
+    return buffer.raw[: size - 2].decode("utf-16-le", "replace")
+
+
+def _annot_file(
+    document: pdfium.PdfDocument, annot: Any, index: int, options: ExtractOptions, parsed: Parsed
+) -> None:
+    if len(parsed.children) >= options.max_embedded:
+        return
+    raw = pdfium_c.FPDFAnnot_GetFileAttachment(annot)
+    if not raw:
+        return
+    attachment = pdfium.PdfAttachment(raw, document)
+    try:
+        name = attachment.get_name()
+    except pdfium.PdfiumError:
+        name = f"page-{index + 1}-attachment"
+    try:
+        data = bytes(attachment.get_data())
+    except pdfium.PdfiumError as error:
+        parsed.defects.append(f"file attached on page {index + 1} ({name!r}) unreadable: {error}")
+        return
+    number = sum(1 for child in parsed.children if child.locator.startswith("annotation"))
+    locator = f"annotation {number + 1} page {index + 1}"
+    parsed.children.append(Child(data=data, locator=locator, name=name))
+
+
 def _has_images(page: pdfium.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
 
@@ -130,7 +219,7 @@ def _ocr_page(page: pdfium.PdfPage, options: ExtractOptions) -> str:
 def _attachments(
     document: pdfium.PdfDocument, options: ExtractOptions, parsed: Parsed, meta: dict[str, Any]
 ) -> None:
-    names: list[str] = []
+    names = [child.name or "" for child in parsed.children]  # attached through annotations
     for index in range(min(document.count_attachments(), options.max_embedded)):
         attachment = document.get_attachment(index)
         name = attachment.get_name() or f"attachment-{index + 1}"

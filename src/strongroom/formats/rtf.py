@@ -1,4 +1,5 @@
-"""RTF: text with striprtf (in the file's \\ansicpg code page), properties from the \\info group.
+"""RTF: text with formats/rtftext.py (headers, footers, notes and comments included; in each
+font's code page, else the file's \\ansicpg), properties from the \\info group.
 
 RTF times (\\creatim, \\revtim, \\printim) are local clock times without a zone: they are kept
 as such, with no invented UTC.
@@ -11,9 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from striprtf.striprtf import rtf_to_text
-
-from strongroom.formats import docmeta
+from strongroom.formats import docmeta, rtftext
 from strongroom.formats.base import Parsed
 from strongroom.formats.extract import ExtractOptions, corrupt, finish
 
@@ -119,6 +118,4 @@ def extract(data: bytes, options: ExtractOptions) -> Parsed:
         docmeta.set_text(metadata, "creator_tool", creator.group(1).decode("latin-1"))
     parsed.record["metadata"] = metadata
     parsed.facts.extend(docmeta.facts(metadata))
-    text = rtf_to_text(data.decode("latin-1"), encoding=codec, errors="replace")  # type: ignore[no-untyped-call]
-    text = re.sub(r"\n{3,}", "\n\n", text.replace("\r\n", "\n")).strip()
-    return finish(parsed, text, options)
+    return finish(parsed, rtftext.text(data, codec, options.max_text_chars), options)
