@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests need beyond run time — installed only when missing:
-#   chromium   the real browser the reading-room tests drive (Playwright, no browser download)
+#   chromium    the real browser the reading-room tests drive (Playwright, no browser download)
+#   postgresql  the server the catalog contract tests start and stop themselves (initdb, pg_ctl)
 set -euo pipefail
 need=()
-for package in chromium; do
+for package in chromium postgresql; do
   dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then

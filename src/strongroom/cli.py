@@ -8,7 +8,6 @@ import os
 import pkgutil
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import click
@@ -32,13 +31,43 @@ from strongroom.config import IngestPolicy
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class StrongroomGroup(click.Group):
+    """The core commands are defined below; the rest live in strongroom/commands/*.py, each
+    module exporting COMMANDS, found by listing the package (so a capability adds commands
+    without touching this file) and imported only when a command is not a core one: searching
+    and showing start without loading every capability."""
+
+    _extensions_loaded = False
+
+    def _load_extensions(self) -> None:
+        if self._extensions_loaded:
+            return
+        self._extensions_loaded = True
+        names = sorted(info.name for info in pkgutil.iter_modules(command_package.__path__))
+        for name in names:
+            module = importlib.import_module(f"strongroom.commands.{name}")
+            for command in getattr(module, "COMMANDS", ()):
+                self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self._load_extensions()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_extensions()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=StrongroomGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--case",
     "case",
     envvar="STRONGROOM_CASE",
-    metavar="DIR",
-    help="The case directory (or set STRONGROOM_CASE).",
+    metavar="DIR|URL",
+    help="The case: a directory, or a postgresql:// URL (or set STRONGROOM_CASE).",
 )
 @click.version_option(__version__, prog_name="strongroom")
 @click.pass_context
@@ -62,9 +91,27 @@ def init(ctx: click.Context) -> None:
 @click.option(
     "--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores)."
 )
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Run extraction on a dask cluster: tcp://HOST:8786, or local:N worker processes.",
+)
+@click.option(
+    "--collection",
+    default="default",
+    show_default=True,
+    help="The collection the items go into (an item found in two is in both).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary, no progress bar.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    workers: int | None,
+    cluster: str | None,
+    collection: str,
+    as_json: bool,
+) -> None:
     """Ingest files and folders, recursively: mbox, Maildir, MH, .eml, .emlx, .msg, .pst,
     zip and tar archives, and any other file as a document. Rerunning adds only what is new.
 
@@ -72,10 +119,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_
     """
     root = case_root(ctx)
     case = Case.open(root) if (root / "strongroom-case").exists() else Case.init(root)
-    policy = IngestPolicy(workers=workers) if workers else IngestPolicy()
+    policy = IngestPolicy(cluster=cluster)
+    if workers:
+        policy = IngestPolicy(workers=workers, cluster=cluster)
     total = sum(_size(p) for p in paths)
     if as_json or not err.is_terminal:
-        summary = case.ingest(list(paths), policy)
+        summary = case.ingest(list(paths), policy, collection=collection)
     else:
         with Progress(
             TextColumn("[bold]ingest"),
@@ -91,7 +140,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], workers: int | None, as_
             def advance(done: int, items: int) -> None:
                 bar.update(task, completed=done, items=items)
 
-            summary = case.ingest(list(paths), policy, progress=advance)
+            summary = case.ingest(list(paths), policy, progress=advance, collection=collection)
     if as_json:
         print_json(summary.to_json())
     else:
@@ -320,17 +369,47 @@ def _print_hits(total: int, hits: list[dict[str, Any]], offset: int) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--accounts",
+    is_flag=True,
+    help="Server mode: logins (`users add`), collections and grants, an audit log of reads.",
+)
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    help="A TLS proxy in front: trust its X-Forwarded-* headers, mark cookies Secure.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the reading room: search, items, threads, correspondents, timeline, JSON API."""
+def serve(ctx: click.Context, host: str, port: int, accounts: bool, behind_proxy: bool) -> None:
+    """Serve the reading room: search, items, threads, correspondents, timeline, JSON API.
+    Without --accounts everyone who can reach it reads everything, as the local user."""
     import uvicorn
 
     from strongroom.web.app import ServeConfig, create_app
 
     case = Case.open(case_root(ctx))
-    app = create_app(case, ServeConfig(host=host, port=port))
-    err.print(f"reading room for {case.root} at [bold]http://{host}:{port}/[/bold] (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if not accounts and host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"[yellow]warning:[/yellow] without --accounts anyone who reaches {host} reads "
+            "the whole case"
+        )
+    config = ServeConfig(host=host, port=port, accounts=accounts, secure_cookies=behind_proxy)
+    app = create_app(case, config)
+    scheme = "https" if behind_proxy else "http"
+    err.print(
+        f"reading room for {case.root} at [bold]{scheme}://{host}:{port}/[/bold]"
+        + (" with accounts" if accounts else "")
+        + " (Ctrl-C stops)"
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        # X-Forwarded-* is trusted from 127.0.0.1 only (uvicorn's default), or from the
+        # addresses in $FORWARDED_ALLOW_IPS: a client elsewhere cannot fake its address.
+        proxy_headers=behind_proxy,
+    )
 
 
 @cli.command()
@@ -379,20 +458,6 @@ def demo(
         f"wrote {manifest.emails_written} emails and {manifest.attachments_written} "
         f"attachments to {out_dir}"
     )
-
-
-# Commands that live in their own modules (strongroom/commands/*.py), each exporting COMMANDS.
-# Found by listing the package, so a capability adds its commands without touching this file;
-# those modules import their heavy dependencies inside the commands, to keep start-up fast.
-def _command_modules() -> list[ModuleType]:
-    names = sorted(info.name for info in pkgutil.iter_modules(command_package.__path__))
-    modules = [importlib.import_module(f"strongroom.commands.{name}") for name in names]
-    return [module for module in modules if hasattr(module, "COMMANDS")]
-
-
-for _module in _command_modules():
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:

@@ -25,3 +25,7 @@ class IngestPolicy:
     ocr: bool = True
     ocr_languages: str = "eng"
     ocr_max_pages: int = 100
+    # Extraction on a dask.distributed cluster instead of this machine's process pool:
+    # "tcp://host:8786", or "local:N" for N worker processes started here (ingest/cluster.py).
+    cluster: str | None = None
+    cluster_wait_s: float = 60.0  # how long to wait for the first worker to join

@@ -48,3 +48,15 @@ class NotFound(StrongroomError):
 class CaseError(StrongroomError):
     exit_status = ExitStatus.CASE_INVALID
     http_status = 500
+
+
+class NotAllowed(StrongroomError):
+    """The viewer may not do this (a reader writing, a non-admin reading the audit log)."""
+
+    exit_status = ExitStatus.USAGE
+    http_status = 403
+
+
+class LoginRequired(StrongroomError):
+    exit_status = ExitStatus.USAGE
+    http_status = 401

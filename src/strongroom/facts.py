@@ -17,6 +17,7 @@ VALUE_FIELDS = (
     "lang",  # detected language, ISO 639-1
     "person",  # ids of the people (merged correspondents) an item involves
     "org",  # organisations (mail domains) an item involves
+    "collection",  # the collections an item was ingested into (access scopes searches by it)
 )
 # Facts that are searched by their words (document metadata names).
 WORD_FIELDS = ("author", "creator", "last_modified_by")

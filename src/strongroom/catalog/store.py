@@ -15,32 +15,26 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    create_engine,
     delete,
-    event,
     func,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from strongroom import __version__
+from strongroom.catalog import migrations
 from strongroom.catalog import schema as s
+from strongroom.catalog.backend import lock_setup, make_engine, redact
 from strongroom.errors import CaseError
 from strongroom.ingest.tasks import FailureResult, ItemResult, Result
 
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
 
 
 def _named_shas(results: list[Result]) -> set[str]:
@@ -74,33 +68,84 @@ class _WriteStatements:
 
 class Catalog:
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.url = url  # sqlite:///FILE or postgresql+psycopg://...
+        self.engine: Engine = make_engine(url)
+
+    @property
+    def name(self) -> str:
+        """The catalog's URL without a password, for messages."""
+        return redact(self.url)
 
     # -- set-up ---------------------------------------------------------------------------
     def create(self) -> None:
-        s.metadata.create_all(self.engine)
+        """Make missing tables (so an older catalog gains a newer strongroom's tables) and, for
+        a new catalog, its meta rows and schema stamp. Idempotent; on PostgreSQL, processes
+        opening one catalog at once take turns."""
         with self.engine.begin() as conn:
-            if conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema")).first():
-                return
-            conn.execute(s.meta.insert().values(key="schema", value=str(s.SCHEMA_VERSION)))
-            conn.execute(s.meta.insert().values(key="created_at", value=now()))
+            lock_setup(conn)
+            s.metadata.create_all(conn)
+            query = select(s.meta.c.value).where(s.meta.c.key == "schema")
+            fresh = conn.execute(query).first() is None
+            if fresh:
+                conn.execute(s.meta.insert().values(key="schema", value=str(s.SCHEMA_VERSION)))
+                conn.execute(s.meta.insert().values(key="created_at", value=now()))
+            if migrations.revision(conn) is None:
+                # new: made with the newest tables; older than revisions: the baseline's tables
+                migrations.stamp(conn, migrations.HEAD if fresh else migrations.BASELINE)
 
-    def check(self) -> None:
+    def exists(self) -> bool:
+        """Whether the database holds a strongroom catalog (it may still need migrating)."""
         try:
             with self.engine.connect() as conn:
-                row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema")).first()
-        except Exception as error:  # any driver error here means: not a readable catalog
-            raise CaseError(f"cannot read the catalog at {self.url}: {error}") from error
+                if not inspect(conn).has_table(s.meta.name):
+                    return False
+                query = select(s.meta.c.value).where(s.meta.c.key == "schema")
+                return conn.execute(query).first() is not None
+        except SQLAlchemyError as error:
+            raise CaseError(f"cannot reach the catalog at {self.name}: {error}") from error
+
+    def check(self, migrate_hint: str = "strongroom migrate") -> None:
+        """Refuse a database that is not a catalog, or whose schema is older (`migrate_hint`
+        says how to migrate it) or newer than this strongroom's."""
+        try:
+            with self.engine.connect() as conn:
+                row = None
+                if inspect(conn).has_table(s.meta.name):
+                    query = select(s.meta.c.value).where(s.meta.c.key == "schema")
+                    row = conn.execute(query).first()
+                current = migrations.revision(conn)
+        except SQLAlchemyError as error:  # any driver error here means: not a readable catalog
+            raise CaseError(f"cannot read the catalog at {self.name}: {error}") from error
         if row is None:
-            raise CaseError(f"{self.url} is not a strongroom catalog")
+            raise CaseError(f"{self.name} is not a strongroom catalog")
         if int(row[0]) > s.SCHEMA_VERSION:
             raise CaseError(
                 f"the catalog has schema {row[0]}, newer than this strongroom ({s.SCHEMA_VERSION})",
                 hint="upgrade strongroom",
             )
+        try:
+            todo = migrations.pending(current)
+        except LookupError:
+            raise CaseError(
+                f"the catalog's schema revision {current} is newer than this strongroom's "
+                f"({migrations.HEAD})",
+                hint="upgrade strongroom",
+            ) from None
+        if todo:
+            raise CaseError(
+                f"the catalog's schema is at revision {current or migrations.BASELINE} and "
+                f"needs migrating to {migrations.HEAD}",
+                hint=f"back it up, then run: {migrate_hint}",
+            )
+
+    def meta(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {row.key: row.value for row in conn.execute(select(s.meta))}
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(s.meta).where(s.meta.c.key.in_(list(values))))
+            conn.execute(s.meta.insert(), [{"key": k, "value": v} for k, v in values.items()])
 
     @functools.cached_property
     def _statements(self) -> _WriteStatements:
@@ -529,7 +574,11 @@ class Catalog:
             if row is None:
                 exists = conn.execute(select(s.items.c.num).where(s.items.c.num == num)).first()
                 return [num] if exists else []
-            query = select(s.threads.c.item_num).where(s.threads.c.thread == row.thread)
+            query = (
+                select(s.threads.c.item_num)
+                .where(s.threads.c.thread == row.thread)
+                .order_by(s.threads.c.item_num)
+            )
             return [int(r[0]) for r in conn.execute(query)]
 
     def unfinished_inputs(self) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from strongroom.case import Case
+from strongroom.case import Case, case_location
 from strongroom.errors import UsageError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -17,10 +17,12 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def case_root(ctx: click.Context) -> Path:
+    """The --case value: a directory, or a PostgreSQL URL carried as a Path that `Case.open`
+    and `Case.init` read back (strongroom.case.case_location)."""
     root = ctx.find_root().obj.get("case") if ctx.find_root().obj else None
     if not root:
         raise UsageError("no case given", hint="pass --case DIR or set STRONGROOM_CASE")
-    return Path(root)
+    return case_location(root)
 
 
 def open_case(ctx: click.Context) -> Case:

@@ -14,7 +14,7 @@ import tantivy
 
 from strongroom.facts import VALUE_FIELDS, WORD_FIELDS
 
-INDEX_SCHEMA_VERSION = 4
+INDEX_SCHEMA_VERSION = 5
 
 # Words of letters/digits; each CJK ideograph or kana is its own token, so a phrase query on
 # consecutive characters finds Chinese and Japanese text that has no spaces.

@@ -53,11 +53,12 @@ def run_search(
     sort: str = "relevance",
     facets: bool = True,
     thread_members: Callable[[str], list[int]] = lambda _key: [],
+    collections: frozenset[str] | None = None,
 ) -> SearchResult:
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
     compiler = Compiler(index.schema, query, thread_members)
-    compiled = compiler.compile(parse(query))
+    compiled = scoped(index, compiler.compile(parse(query)), collections)
     searcher = index.index.searcher()
     options: dict[str, Any] = {"limit": max(limit, 0) or 1, "offset": offset, "count": True}
     if sort != "relevance":
@@ -74,9 +75,28 @@ def run_search(
     return result
 
 
-def count(index: SearchIndex, query: str, thread_members: Callable[[str], list[int]]) -> int:
+def count(
+    index: SearchIndex,
+    query: str,
+    thread_members: Callable[[str], list[int]],
+    collections: frozenset[str] | None = None,
+) -> int:
     compiled = Compiler(index.schema, query, thread_members).compile(parse(query))
+    compiled = scoped(index, compiled, collections)
     return _total(index.index.searcher().search(compiled, limit=1, count=True))
+
+
+def scoped(
+    index: SearchIndex, query: tantivy.Query, collections: frozenset[str] | None
+) -> tantivy.Query:
+    """`query` restricted to items of these collections (None: unrestricted). Applied to the
+    query itself, so hits, totals, facets and aggregations all see the same items."""
+    if collections is None:
+        return query
+    if not collections:
+        return tantivy.Query.empty_query()
+    allowed = tantivy.Query.term_set_query(index.schema, "collection", sorted(collections))
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, allowed)])
 
 
 def _total(found: tantivy.SearchResult) -> int:
@@ -172,9 +192,11 @@ def correspondents(
     query: str,
     thread_members: Callable[[str], list[int]],
     limit: int = 100,
+    collections: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """People ranked by mail volume for a query, and who writes to whom (the network's edges)."""
     compiled = Compiler(index.schema, query, thread_members).compile(parse(query))
+    compiled = scoped(index, compiled, collections)
     spec = {
         "sent": {"terms": {"field": "from_addr", "size": limit}},
         "received": {"terms": {"field": "participant_addr", "size": limit}},

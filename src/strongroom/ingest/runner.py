@@ -15,6 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from strongroom.catalog.store import Catalog
 from strongroom.config import IngestPolicy
@@ -25,6 +26,23 @@ from strongroom.ingest.walk import InputFile, walk_inputs
 from strongroom.ingest.worker import OLE_MAGIC, Dispatcher, detect_blob, init_worker, run_batch
 
 Progress = Callable[[int, int], None]  # (input bytes done, items committed)
+Wait = Callable[[], list[list[Result]]]
+
+
+class BatchExecutor(Protocol):
+    """Runs batches somewhere other than this machine's process pool (ingest/cluster.py).
+
+    The driver still makes the tasks and commits the results in order; `submit` returns a
+    callable that waits for one batch's results, having redone whatever a lost worker lost."""
+
+    lost_batches: int
+
+    @property
+    def slots(self) -> int: ...
+
+    def submit(self, tasks: list[Task]) -> Wait: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -57,6 +75,7 @@ class _Pending:
     tasks: list[Task]
     future: Future[list[list[Result]]] | None = None
     results: list[list[Result]] | None = None
+    wait: Wait | None = None  # a batch given to a BatchExecutor
 
 
 @dataclass
@@ -67,6 +86,7 @@ class IngestRun:
     exclude: tuple[Path, ...] = ()
     progress: Progress | None = None
     stats: RunStats = field(default_factory=RunStats)
+    executor: BatchExecutor | None = None  # None: `policy.cluster`, else the local pool
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(self.blob_root, self.policy)
@@ -82,7 +102,14 @@ class IngestRun:
     def run(self, paths: list[Path]) -> RunStats:
         self.dispatcher.blobs.sweep_tmp()
         self._known_inputs = self.catalog.known_inputs()
-        if self.policy.workers > 1:
+        opened = None
+        if self.executor is None and self.policy.cluster:
+            from strongroom.ingest.cluster import ClusterExecutor  # dask only when asked for
+
+            self.executor = opened = ClusterExecutor.connect(
+                self.policy.cluster, self.blob_root, self.policy
+            )
+        if self.executor is None and self.policy.workers > 1:
             self._pool = self._new_pool(self.policy.workers)
         try:
             for input_file in walk_inputs(paths, self.exclude):
@@ -94,6 +121,10 @@ class IngestRun:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
+            if self.executor is not None:
+                self.stats.worker_crashes += self.executor.lost_batches
+            if opened is not None:
+                opened.close()
         return self.stats
 
     def _ingest_input(self, input_file: InputFile) -> None:
@@ -187,7 +218,9 @@ class IngestRun:
         tasks, self._batch = self._batch, []
         entry = _Pending(self._seq, tasks)
         self._seq += 1
-        if self._pool is None:
+        if self.executor is not None:
+            entry.wait = self.executor.submit(tasks)
+        elif self._pool is None:
             entry.results = self.dispatcher.handle_batch(tasks)
         else:
             entry.future = self._pool.submit(run_batch, tasks)
@@ -195,12 +228,16 @@ class IngestRun:
 
     def _enqueue(self, entry: _Pending) -> None:
         self._pending.append(entry)
-        window = max(1, self.policy.workers * self.policy.in_flight_batches)
-        while len(self._pending) > window or (self._pool is None and self._pending):
+        slots = self.policy.workers if self.executor is None else self.executor.slots
+        window = max(1, slots * self.policy.in_flight_batches)
+        inline = self._pool is None and self.executor is None
+        while len(self._pending) > window or (inline and self._pending):
             self._commit(self._pending.popleft())
 
     def _commit(self, entry: _Pending) -> None:
         results = entry.results
+        if results is None and entry.wait is not None:
+            results = entry.wait()
         if results is None:
             assert entry.future is not None
             try:

@@ -8,6 +8,7 @@ Exceptions stop here: whatever a handler raises becomes the item's status and re
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -175,12 +176,21 @@ def time_limit(seconds: float) -> Iterator[None]:
     """Raise ItemTimeout in this thread after `seconds` of wall-clock time.
 
     Uses SIGALRM, so it works only in a process's main thread (a worker process, or the
-    driver when it parses inline); elsewhere, and for `seconds <= 0`, it does nothing. The
-    previous handler and timer are restored, so the driver's own signals are left as they were.
-    A parser stuck inside C code past the limit is stopped by the worker's watchdog instead.
+    driver when it parses inline); in other threads it does nothing, unless thread limits are
+    enabled (dask workers run tasks in threads: see `thread_time_limit`); for `seconds <= 0`
+    it does nothing. The previous handler and timer are restored, so the driver's own signals
+    are left as they were. A parser stuck inside C code past the limit is stopped by the
+    worker's watchdog instead.
     """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+    if seconds <= 0:
         yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        if _thread_limits:
+            with thread_time_limit(seconds):
+                yield
+        else:
+            yield
         return
 
     def expire(_signum: int, _frame: FrameType | None) -> None:
@@ -195,6 +205,49 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         _watchdog.disarm()
+
+
+_thread_limits = False
+
+
+def enable_thread_time_limits() -> None:
+    """Apply `time_limit` in every thread of this process (called in dask workers)."""
+    global _thread_limits  # noqa: PLW0603 - per-process switch, like the worker's dispatcher
+    _thread_limits = True
+
+
+@contextlib.contextmanager
+def thread_time_limit(seconds: float) -> Iterator[None]:
+    """Raise ItemTimeout in this (non-main) thread after `seconds`, asynchronously.
+
+    The exception lands at the thread's next Python bytecode, as a signal handler's would; a
+    blocking system call or C loop runs on until it returns to Python. The timer fires under
+    a lock that the exit also takes, so it never lands after this block has been left.
+    """
+    target = threading.get_ident()
+    lock = threading.Lock()
+    armed = True
+
+    class Expired(ItemTimeout):
+        def __init__(self) -> None:
+            super().__init__(f"timed out after {seconds:g} s")
+
+    def expire() -> None:
+        with lock:
+            if armed:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(target), ctypes.py_object(Expired)
+                )
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            armed = False
+        timer.cancel()
 
 
 class _Watchdog:

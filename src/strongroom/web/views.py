@@ -6,16 +6,25 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from strongroom.annotate import item_tags_of, notes_of
 from strongroom.case import Case
+from strongroom.web.access import Viewer
 from strongroom.web.security import sanitize_email_html
 
 PAGE_SIZE = 20
 SORTS = ("relevance", "-date", "date")
 
 
-def search_page(case: Case, q: str, page: int, sort: str) -> dict[str, Any]:
+def search_page(case: Case, q: str, page: int, sort: str, viewer: Viewer) -> dict[str, Any]:
     page = max(page, 1)
-    result = case.search(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort)
+    result = case.search(
+        q,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        sort=sort,
+        collections=viewer.scope(),
+    )
+    viewer.audit(case, "search", q, {"total": result.total, "page": page})
     pages = max(1, -(-result.total // PAGE_SIZE))
 
     def link(**changes: Any) -> str:
@@ -44,13 +53,17 @@ def refine(q: str, term: str) -> str:
     return "/search?" + urlencode({"q": combined})
 
 
-def item_page(case: Case, num: int) -> dict[str, Any]:
+def item_page(case: Case, num: int, viewer: Viewer) -> dict[str, Any]:
+    viewer.check_item(case, num)
     item = case.item(str(num))
+    viewer.audit(case, "view", str(num))
     record = item["record"]
-    thread = case.thread(num) if item["kind"] == "email" else []
+    thread = _visible_thread(case, viewer, case.thread(num)) if item["kind"] == "email" else []
     html = sanitize_email_html(item["html"]) if item["html"] else ""
-    previews = case.previews([child["num"] for child in item["children"]])
-    children = [{**child, "preview": previews.get(child["num"], "")} for child in item["children"]]
+    shown = viewer.readable(case, [child["num"] for child in item["children"]])
+    visible = [child for child in item["children"] if child["num"] in shown]
+    previews = case.previews([child["num"] for child in visible])
+    children = [{**child, "preview": previews.get(child["num"], "")} for child in visible]
     return {
         "num": item["num"],
         "sha256": item["sha256"],
@@ -74,10 +87,12 @@ def item_page(case: Case, num: int) -> dict[str, Any]:
         "html": html,
         "children": children,
         "failures": item["failures"],
-        "locations": item["locations"],
+        "locations": viewer.visible_locations(case, item["locations"]),
         "thread": thread,
         "verification": item.get("verification"),
         "forensics": item.get("forensics") or {},
+        "tags": item_tags_of(case, num),
+        "notes": notes_of(case, num),
         "ingested_at": item["ingested_at"],
         "tool_version": item["tool_version"],
         "links": {
@@ -89,20 +104,42 @@ def item_page(case: Case, num: int) -> dict[str, Any]:
     }
 
 
-def thread_page(case: Case, num: int) -> dict[str, Any]:
+def thread_page(case: Case, num: int, viewer: Viewer) -> dict[str, Any]:
+    viewer.check_item(case, num)
     messages = case.thread(num)
     if not messages:
         case.item(str(num))  # an unknown number is a 404, a known one simply has no thread
-    return {"num": num, "messages": messages}
+    viewer.audit(case, "thread", str(num))
+    return {"num": num, "messages": _visible_thread(case, viewer, messages)}
 
 
-def correspondents_page(case: Case, q: str, limit: int = 100) -> dict[str, Any]:
-    people = case.correspondents(q, limit=limit)
+def _visible_thread(
+    case: Case, viewer: Viewer, messages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The thread without the messages this viewer may not read (nor links to them)."""
+    shown = viewer.readable(case, [m["id"] for m in messages])
+    out = []
+    for message in messages:
+        if message["id"] not in shown:
+            continue
+        shown_message = dict(message)
+        if message.get("parent") is not None and message["parent"] not in shown:
+            shown_message["parent"] = None
+        if message.get("thread") is not None and message["thread"] not in shown:
+            shown_message["thread"] = min(shown)
+        if viewer.scope() is not None:  # where it was found may be out of scope
+            shown_message["parent_name"] = None
+        out.append(shown_message)
+    return out
+
+
+def correspondents_page(case: Case, q: str, viewer: Viewer, limit: int = 100) -> dict[str, Any]:
+    people = case.correspondents(q, limit=limit, collections=viewer.scope())
     return {"query": q, **people}
 
 
-def timeline_page(case: Case, q: str) -> dict[str, Any]:
-    result = case.search(q, limit=1)
+def timeline_page(case: Case, q: str, viewer: Viewer) -> dict[str, Any]:
+    result = case.search(q, limit=1, collections=viewer.scope())
     months = result.facets.get("months", [])
     peak = max((bucket["count"] for bucket in months), default=0)
     return {

@@ -1,0 +1,1 @@
+"""The catalog's Alembic revisions, oldest first (alembic loads them by file)."""
