@@ -87,6 +87,7 @@ def main() -> None:
         "seconds": SECONDS,
         "cpu": CPU,
         "run_process_cpu_s": sum(RUN_PROCESS_CPU),
+        "process_cpu_s": time.process_time(),  # the whole command, start-up included
     }
     print(json.dumps(out))
 

@@ -270,7 +270,7 @@ def projection(rows: list[dict[str, Any]]) -> list[str]:
     driver = per_item("run_process_cpu_s")
     catalog = per_item("catalog")
     # After the run, with one worker everything (DKIM verification too) runs in the driver.
-    alone = [r for r in rows if r["mode"] == "local" and r["workers"] == 1]
+    alone = [r for r in rows if r["mode"] == "local" and r["workers"] == 1 and "process_cpu_s" in r]
     after = per_item("after", picked=alone) if alone else 0.0
     lines = [
         (
@@ -307,7 +307,7 @@ def key_of(row: dict[str, Any], key: str) -> float:
     if key == "catalog":
         return float(row["cpu"].get("catalog", 0.0))
     if key == "after":  # the driver process's CPU outside the run (start-up included)
-        return float(row["driver_cpu_s"] - row["run_process_cpu_s"])
+        return float(row["process_cpu_s"] - row["run_process_cpu_s"])
     return float(row[key])
 
 

@@ -78,12 +78,21 @@ def cli(ctx: click.Context, case: str | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--blobs",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="For a postgresql:// case: the blob directory, at the same path on every machine.",
+)
+@click.option(
+    "--index",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="For a postgresql:// case: the search index directory.",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, blobs: Path | None, index: Path | None) -> None:
     """Create an empty case (a catalog, a blob store, room for the index)."""
-    root = case_root(ctx)
-    Case.init(root)
-    err.print(f"created case [bold]{root}[/bold]")
+    case = Case.init(case_root(ctx), blobs=blobs, index=index)
+    err.print(f"created case [bold]{escape(case.location)}[/bold]")
 
 
 @cli.command()
@@ -397,7 +406,7 @@ def serve(ctx: click.Context, host: str, port: int, accounts: bool, behind_proxy
     app = create_app(case, config)
     scheme = "https" if behind_proxy else "http"
     err.print(
-        f"reading room for {case.root} at [bold]{scheme}://{host}:{port}/[/bold]"
+        f"reading room for {case.location} at [bold]{scheme}://{host}:{port}/[/bold]"
         + (" with accounts" if accounts else "")
         + " (Ctrl-C stops)"
     )

@@ -22,7 +22,7 @@ LANGUAGES = (
     "SERBIAN", "SLOVAK", "SPANISH", "SWEDISH", "TURKISH", "UKRAINIAN", "VIETNAMESE", "BOKMAL",
 )  # fmt: skip
 MIN_LETTERS = 20
-SAMPLE_CHARS = 1000  # measured: as many decisions as 3000 on real mail, in half the time
+SAMPLE_CHARS = 300  # measured on 2,000 demo mails: 11 decisions differ from 1,000 chars, 7-14x faster
 _NOISE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
 _QUOTED = re.compile(
     r"^\s*-{3,}\s*Original Message\s*-{3,}|^\s*-{5,}\s*Forwarded by|^On .{4,200}wrote:\s*$",
@@ -35,8 +35,14 @@ def detector() -> LanguageDetector:
     from lingua import Language, LanguageDetectorBuilder
 
     chosen = [getattr(Language, name) for name in LANGUAGES]
+    # Low-accuracy mode (trigram models only): its models load in a fraction of the time and
+    # memory of the full set (96 MB against 600 MB), and loading dominated every ingest: on
+    # 4,000 demo mails 2.3 s against 17.7 s, with 4 of 4,000 decisions differing.
     return (
-        LanguageDetectorBuilder.from_languages(*chosen).with_minimum_relative_distance(0.1).build()
+        LanguageDetectorBuilder.from_languages(*chosen)
+        .with_minimum_relative_distance(0.1)
+        .with_low_accuracy_mode()
+        .build()
     )
 
 
