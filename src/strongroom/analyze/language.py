@@ -22,7 +22,7 @@ LANGUAGES = (
     "SERBIAN", "SLOVAK", "SPANISH", "SWEDISH", "TURKISH", "UKRAINIAN", "VIETNAMESE", "BOKMAL",
 )  # fmt: skip
 MIN_LETTERS = 20
-SAMPLE_CHARS = 300  # measured on 2,000 demo mails: 11 decisions differ from 1,000 chars, 7-14x faster
+SAMPLE_CHARS = 300  # on 2,000 demo mails: 11 decisions differ from 1,000 characters
 _NOISE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
 _QUOTED = re.compile(
     r"^\s*-{3,}\s*Original Message\s*-{3,}|^\s*-{5,}\s*Forwarded by|^On .{4,200}wrote:\s*$",
