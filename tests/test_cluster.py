@@ -174,7 +174,7 @@ def test_a_worker_killed_mid_run_changes_nothing(
     )
     killed: tuple[str, int, int] | None = None
     while ingest.poll() is None and killed is None:
-        if _committed(case_dir) >= 150:
+        if _committed(case_dir) >= 50:
             busy = {w: k for w, k in cluster.client.processing().items() if k}
             pids = cluster.worker_pids()
             for worker, keys in busy.items():

@@ -49,6 +49,9 @@ from strongroom.catalog.store import Catalog, now
 
 STATUSES = ("undecided", "accepted", "rejected", "generalised")
 OWNED_FLAGS = ("pii", "redacted")
+# Addresses and IPs are in every message's headers: searchable as pii:email / pii:ip, but they
+# do not make an item `is:pii`, or the flag would mark nearly every email.
+ROUTINE_TYPES = frozenset({"email", "ip"})
 REDACTING = ("accepted", "generalised")
 MAX_IN = 5000  # item numbers bound into one IN list; more are filtered after the query
 
@@ -253,7 +256,9 @@ def _recompute_chunk(conn: Connection, nums: list[int]) -> list[int]:
     for num, group in members.items():
         found = set().union(*(types[m] for m in group))
         facts += [{"item_num": num, "field": "pii", "value": t} for t in sorted(found)]
-        flags = (["pii"] if found else []) + (["redacted"] if group & redacted else [])
+        flags = (["pii"] if found - ROUTINE_TYPES else []) + (
+            ["redacted"] if group & redacted else []
+        )
         facts += [{"item_num": num, "field": "flags", "value": f} for f in flags]
     ordered = sorted(family)
     conn.execute(
