@@ -19,13 +19,14 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 
 setup: $(STAMP)
 
-## Build a synthetic demo dump, ingest and verify it, show what came in, serve the reading room.
+## Build a synthetic demo dump, ingest and verify it, screen it for personal data, serve the reading room.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/strongroom demo --preset $(DEMO_PRESET) $(DEMO_DIR)/dump
 	$(BIN)/strongroom --case $(DEMO_DIR)/case init
 	$(BIN)/strongroom --case $(DEMO_DIR)/case keys import $(DEMO_DIR)/dump/dns/*.zone
 	$(BIN)/strongroom --case $(DEMO_DIR)/case ingest $(DEMO_DIR)/dump || [ $$? -eq 3 ]
+	$(BIN)/strongroom --case $(DEMO_DIR)/case pii scan
 	$(BIN)/strongroom --case $(DEMO_DIR)/case serve --port $(DEMO_PORT)
 
 ## Every test, lint and type check. Installs what the tests need first.

@@ -76,6 +76,7 @@ class SearchIndex:
         self.schema = build_schema()
         self._index: tantivy.Index | None = None
         self._generation = ""
+        self._seen_update: Any = None  # the marker's updated_at when this reader last looked
         self._lock = threading.RLock()
 
     # -- opening ----------------------------------------------------------------------------
@@ -114,6 +115,11 @@ class SearchIndex:
         # each build has its own generation, and a reader that sees a new one reopens.
         if self._index is not None and marker.get("generation") != self._generation:
             self._index = None
+        elif self._index is not None and marker.get("updated_at") != self._seen_update:
+            # another process committed (new items, or facts refreshed): Tantivy's own reload
+            # follows only after a delay, and a search right after a tag must see the tag
+            self._index.reload()
+        self._seen_update = marker.get("updated_at")
         if self._index is None:
             if marker.get("schema") != INDEX_SCHEMA_VERSION:
                 self._wipe()
@@ -186,8 +192,8 @@ class SearchIndex:
                 pending = 0
         writer.commit()
         writer.wait_merging_threads()
-        if advance_marker:
-            self._write_marker(last)
+        # the marker's time changes on every write, so readers in other processes reload
+        self._write_marker(last if advance_marker else self.last_num())
         self.index.reload()
         return count
 
