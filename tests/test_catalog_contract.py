@@ -432,7 +432,7 @@ def test_report_counts_by_extraction_from_facts(ingested: Case) -> None:
         documents = conn.execute(
             select(s.items.c.num).where(s.items.c.kind.in_(("attachment", "document")))
         ).all()
-    assert sum(report["by_extraction"].values()) == len(documents)
+    assert sum(report["by_status"].values()) == len(documents)
 
 
 def test_facts_are_replaced_per_field(maker: Maker) -> None:

@@ -268,8 +268,8 @@ def test_facts_searchable_and_report_by_extraction(tmp_path: Path) -> None:
     case = Case.init(tmp_path / "case")
     case.ingest([dump], IngestPolicy(workers=1))
     report = case.report()
-    assert report["by_extraction"] == {"text": 2, "unsupported": 1, "corrupt": 1}
-    assert report["by_status"]["ok"] == 2
+    assert report["by_status"] == {"text": 2, "unsupported": 1, "corrupt": 1}
+    assert report["items_by_status"]["ok"] == 2
     assert [f["status"] for f in report["failures"]] == ["corrupt"]
     assert case.search('author:"Jane Roe"').total == 2
     assert case.search("author:Richard").total == 0  # the last editor is not the author

@@ -192,7 +192,7 @@ def test_readable_files_yield_text(corpus: str, request: Any) -> None:
 
 def test_aleph_outcomes(aleph: Path) -> None:
     report = Case.open(aleph).report()
-    assert report["by_extraction"] == {
+    assert report["by_status"] == {
         "text": 45,
         "ocr": 10,
         "no-text": 2,

@@ -79,7 +79,7 @@ def test_an_item_past_its_time_limit_fails_and_the_rest_go_on(tmp_path: Path, wo
     found = statuses(case)
     assert found["slow.txt"] == ("failed", "timed out after 1 s")
     assert found["fine.txt"] == ("ok", None)
-    assert case.report()["by_extraction"] == {"failed": 1, "text": 1}
+    assert case.report()["by_status"] == {"failed": 1, "text": 1}
     assert signal.getsignal(signal.SIGALRM) == before  # the driver's handler is restored
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 

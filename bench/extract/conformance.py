@@ -40,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="strongroom-conformance-") as folder:
         case = Case.init(Path(folder) / "case")
         case.ingest([source], IngestPolicy(workers=args.workers, ocr=not args.no_ocr))
-        by_extraction = case.report()["by_extraction"]
+        by_extraction = case.report()["by_status"]
         db = sqlite3.connect(Path(folder) / "case" / "catalog.sqlite")
         rows = db.execute(
             "select i.path, it.format, json_extract(it.record, '$.extraction')"

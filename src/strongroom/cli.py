@@ -201,7 +201,8 @@ def _print_report(data: dict[str, Any], this_run: dict[str, Any] | None = None) 
         "failed",
     ):
         table.add_row(key, str(data[key]))
-    table.add_row("by status", ", ".join(f"{k} {v}" for k, v in sorted(data["by_status"].items())))
+    for label, key in (("items by status", "items_by_status"), ("documents by text", "by_status")):
+        table.add_row(label, ", ".join(f"{k} {v}" for k, v in sorted(data[key].items())))
     if this_run:
         table.add_row("this run", ", ".join(f"{k} {v}" for k, v in this_run.items()))
     out.print(table)

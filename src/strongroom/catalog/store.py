@@ -491,10 +491,10 @@ class Catalog:
             "duplicates": locations - items,
             "message_id_groups_with_different_bytes": same_id,
             "with_defects": defective,
-            "by_status": statuses,
+            "items_by_status": statuses,
             # documents and attachments by what their text extraction gave: text, ocr, no-text,
             # encrypted, unsupported, corrupt (and failed: the extractor raised or timed out)
-            "by_extraction": extraction,
+            "by_status": extraction,
             "failed": len(failures),
             "failures": failures,
         }
