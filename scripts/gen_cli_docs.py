@@ -23,7 +23,16 @@ def render() -> str:
         "Generated from the CLI by `scripts/gen_cli_docs.py`; do not edit by hand.",
         "",
     ]
-    root = click.Context(cli, info_name="strongroom", terminal_width=100, max_content_width=100)
+    # The help option names a real run gets from the group's context_settings: click caches
+    # each command's help option once made, so a context without them would render "--help" or
+    # "-h, --help" depending on whether a command already ran in this process.
+    root = click.Context(
+        cli,
+        info_name="strongroom",
+        terminal_width=100,
+        max_content_width=100,
+        **cli.context_settings,
+    )
     lines += ["```", cli.get_help(root), "```", ""]
     for name in sorted(cli.list_commands(root)):
         command = cli.get_command(root, name)
