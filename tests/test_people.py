@@ -348,3 +348,12 @@ def test_merge_split_and_undo_from_the_person_page(demo: Case) -> None:
     assert unknown.status_code == 404
     actions = [e["action"] for e in events(demo.catalog, "people.")][:3]
     assert actions == ["people.undo", "people.split", "people.merge"]
+
+
+def test_languages_and_organisations_are_facets(demo: Case) -> None:
+    facets = demo.search("kind:email").facets
+    languages = {bucket["value"]: bucket["count"] for bucket in facets["languages"]}
+    assert languages["en"] == demo.count("kind:email lang:en")
+    assert {"ru", "fr", "de"} <= set(languages)
+    organisations = {bucket["value"] for bucket in facets["organisations"]}
+    assert "northwind-civic.org" in organisations

@@ -26,6 +26,9 @@ FACETS = {
     "types": "type",
     "kinds": "kind",
     "years": "year",
+    "languages": "lang",
+    "organisations": "org",
+    "tags": "tag",
 }
 # The index's tokenizer (schema.TOKEN_PATTERN) in Python's regex dialect.
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+")
