@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,11 +11,20 @@ from strongroom.formats.registry import DETECTION_TYPES
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from gen_cli_docs import DOC, render  # noqa: E402
+from gen_cli_docs import DOC  # noqa: E402
 
 
 def test_cli_reference_is_current() -> None:
-    assert DOC.read_text() == render(), "run: .venv/bin/python scripts/gen_cli_docs.py"
+    # Rendered in a fresh process: click caches each command's help option the first time a
+    # context asks for it, so commands other tests ran in this process could render otherwise.
+    rendered = subprocess.run(
+        [sys.executable, "-c", "import sys, gen_cli_docs; sys.stdout.write(gen_cli_docs.render())"],
+        cwd=REPO / "scripts",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert DOC.read_text() == rendered, "run: .venv/bin/python scripts/gen_cli_docs.py"
 
 
 def test_every_detected_type_is_documented() -> None:
