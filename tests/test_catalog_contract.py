@@ -642,3 +642,11 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="cannot reach the catalog at postgresql"):
         Case.init(url, blobs=tmp_path / "blobs", index=tmp_path / "index")
     assert not (tmp_path / "blobs").exists()
+
+
+def test_custody_keys_live_with_the_case_files(maker: Maker) -> None:
+    case = maker.new()
+    # a case directory keeps its keys inside; a PostgreSQL case beside its blob directory
+    assert case.key_dir == (case.root or case.blobs.root.parent) / "custody"
+    done = _run_cli(case.location, "custody", "keygen")
+    assert (case.key_dir / "custody.key").exists(), done.stderr

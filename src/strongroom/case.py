@@ -92,6 +92,12 @@ class Case:
         """What names the case to a user: its directory, or its catalog URL (no password)."""
         return str(self.root) if self.root is not None else self.catalog.name
 
+    @property
+    def key_dir(self) -> Path:
+        """Where `custody keygen` keeps the case's signing keys: in the case directory, or for
+        a catalog in PostgreSQL beside its blob directory."""
+        return (self.root if self.root is not None else self.blobs.root.parent) / "custody"
+
     @classmethod
     def _directory(cls, root: Path) -> Case:
         catalog = Catalog(f"sqlite:///{root / CATALOG_FILE}")

@@ -19,11 +19,9 @@ from strongroom.custody import (
 )
 from strongroom.errors import ExitStatus, UsageError
 
-KEY_FOLDER = "custody"
-
 
 def _default_key_dir(ctx: click.Context) -> Path:
-    return case_root(ctx) / KEY_FOLDER
+    return open_case(ctx).key_dir
 
 
 @click.group("custody")

@@ -72,8 +72,8 @@ def _unsigned(case: Case, out: Path) -> dict[str, Any]:
 
 def default_key(case: Case) -> Path | None:
     """The case's signing key, where `strongroom custody keygen` puts it, if it is there."""
-    path = case.root / KEY_FOLDER / keys.PRIVATE_NAME if case.root is not None else None
-    return path if path is not None and path.exists() else None
+    path = case.key_dir / keys.PRIVATE_NAME
+    return path if path.exists() else None
 
 
 def write_custody(
