@@ -4,12 +4,7 @@ room; the reading room's own pages can; login cookies are HttpOnly and SameSite=
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,46 +13,15 @@ from strongroom.accounts.users import add_user
 from strongroom.case import Case
 from strongroom.config import IngestPolicy
 from tests import synth
-from tests.test_browser import CHROMIUM, _free_port
+from tests.browsing import require_chromium, serving, serving_folder
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 
 
-def _serve(case: Case, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    import socket
-    import time
-
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from strongroom.cli import main; main()",
-            "--case",
-            str(case.root),
-            "serve",
-            "--port",
-            str(port),
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return process, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed; run scripts/setup-system.sh")
+    require_chromium()
     root = tmp_path_factory.mktemp("access-browser")
     synth.write_mbox(root / "a.mbox", 5)
     case = Case.init(root / "case")
@@ -66,37 +30,18 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
     return case
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from tests.test_browser import CHROMIUM_ARGS
-
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def attacker(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """Another web server on this machine that serves whatever page a test writes."""
-    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield tmp_path, int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_folder(tmp_path) as port:
+        yield tmp_path, port
 
 
 def test_other_pages_cannot_post_to_the_local_reading_room(
     case: Case, browser: object, attacker: tuple[Path, int]
 ) -> None:
     folder, port = attacker
-    process, base = _serve(case)
-    try:
+    with serving(case) as base:
         context = browser.new_context()  # type: ignore[attr-defined]
         page = context.new_page()
         page.goto(f"{base}/search")  # the user has the reading room open: the cookie is set
@@ -126,14 +71,10 @@ def test_other_pages_cannot_post_to_the_local_reading_room(
         )
         assert status == "opaqueredirect"  # 303 to /search: accepted
         context.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_login_in_the_browser_sets_strict_http_only_cookies(case: Case, browser: object) -> None:
-    process, base = _serve(case, "--accounts")
-    try:
+    with serving(case, "--accounts") as base:
         context = browser.new_context()  # type: ignore[attr-defined]
         page = context.new_page()
         page.goto(f"{base}/login")
@@ -154,6 +95,3 @@ def test_login_in_the_browser_sets_strict_http_only_cookies(case: Case, browser:
             page.click("form.logout button")
         assert "Log in" in page.inner_text("header")
         context.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

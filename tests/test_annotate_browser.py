@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from strongroom.case import Case
-from tests.test_browser import _shot, browser, server  # noqa: F401 - the shared fixtures
+from tests.browsing import shot
+from tests.test_browser import server  # noqa: F401 - the reading room of test_browser
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ def test_tag_and_note_an_item_then_batch_search(server: tuple[str, Case], browse
     page.click("form.add-note button")
     page.wait_for_selector("blockquote.note")
     assert "Checked against the printed copy." in page.inner_text("blockquote.note")
-    _shot(page, "annotate-1-item")
+    shot(page, "annotate-1-item")
     assert [hit["id"] for hit in case.search("tag:browser-tag is:noted", facets=False).hits] == [
         num
     ]
@@ -39,7 +40,7 @@ def test_tag_and_note_an_item_then_batch_search(server: tuple[str, Case], browse
     rows = page.inner_text("table.batch-results tbody")
     assert "error: query error at position 5" in rows
     assert f"#{num}" in rows
-    _shot(page, "annotate-2-batch")
+    shot(page, "annotate-2-batch")
 
     page.goto(f"{base}/items/{num}")
     page.click('form.remove-tags button[value="browser-tag"]')

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,83 +10,23 @@ import pytest
 from strongroom.case import Case
 from strongroom.config import IngestPolicy
 from tests import synth
+from tests.browsing import require_chromium, serving, shot
 from tests.hostile import hostile_message
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Case]]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (scripts/setup-system.sh installs it)")
-        pytest.skip("chromium is not installed; run scripts/setup-system.sh")
+    require_chromium()
     root = tmp_path_factory.mktemp("browser")
     dump = root / "dump"
     synth.write_dump(dump)
     (dump / "hostile.eml").write_bytes(hostile_message())
     case = Case.init(root / "case")
     case.ingest([dump], IngestPolicy(workers=1))
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from strongroom.cli import main; main()",
-            "--case",
-            str(case.root),
-            "serve",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
+    with serving(case) as base:
         yield base, case
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 def test_search_item_thread_raw_download(server: tuple[str, Case], browser: object) -> None:
@@ -104,19 +38,19 @@ def test_search_item_thread_raw_download(server: tuple[str, Case], browser: obje
     page.press("#q", "Enter")
     page.wait_for_selector(".hit")
     assert "matching items" in page.inner_text(".summary")
-    _shot(page, "1-search")
+    shot(page, "1-search")
     page.goto(f"{base}/search?q=has:attachment")
     page.click(".hit a.title")
     page.wait_for_selector("article.item")
     item_url = page.url
-    _shot(page, "2-item")
+    shot(page, "2-item")
     num = int(item_url.rstrip("/").rsplit("/", 1)[-1])
     page.goto(f"{base}/threads/{num}")
     page.wait_for_selector("h1")
-    _shot(page, "3-thread")
+    shot(page, "3-thread")
     page.goto(f"{base}/items/{num}/raw")
     assert page.inner_text("body").strip()[:40] == case.raw(str(num)).decode()[:40].strip()
-    _shot(page, "4-raw")
+    shot(page, "4-raw")
     page.goto(item_url)
     child = case.item(str(num))["children"][0]
     with page.expect_download() as download_info:
@@ -125,7 +59,7 @@ def test_search_item_thread_raw_download(server: tuple[str, Case], browser: obje
     assert Path(download.path()).read_bytes() == case.raw(str(child["num"]))
     for path in ("/correspondents", "/timeline"):
         page.goto(base + path)
-        _shot(page, path.strip("/"))
+        shot(page, path.strip("/"))
     context.close()
 
 
@@ -143,7 +77,7 @@ def test_hostile_html_runs_nothing_and_fetches_nothing(
     page.goto(f"{base}/items/{num}")
     page.wait_for_selector("iframe.html-body")
     page.wait_for_timeout(500)
-    _shot(page, "5-hostile")
+    shot(page, "5-hostile")
     assert page.evaluate("() => window.__pwned === undefined")
     for frame in page.frames:
         assert frame.evaluate("() => window.__pwned === undefined")
@@ -169,5 +103,5 @@ def test_dragging_across_the_month_histogram_searches_that_range(
     page.mouse.up()
     page.wait_for_url("**/search?q=*")
     assert page.input_value("#q") == f"kind:email date:{low}..{high}"
-    _shot(page, "6-histogram-drag")
+    shot(page, "6-histogram-drag")
     page.close()

@@ -3,11 +3,6 @@ verdicts, download the report and find the exhibits' sha256s in it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,47 +11,27 @@ import pytest
 from strongroom.case import Case
 from strongroom.config import IngestPolicy
 from strongroom.demo import DemoSpec, build_dump
-from tests.test_browser import CHROMIUM, _free_port, _shot, browser  # noqa: F401
+from tests.browsing import require_chromium, serving, shot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Case]]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (scripts/setup-system.sh installs it)")
-        pytest.skip("chromium is not installed; run scripts/setup-system.sh")
+    require_chromium()
     root = tmp_path_factory.mktemp("claims-browser")
     manifest = build_dump(root / "dump", DemoSpec(messages=60, attachments=10))
     case = Case.init(root / "case")
     case.ingest([root / "dump"], IngestPolicy(workers=1))
     case.import_keys(root / "dump" / manifest.dkim.zone_file)
     case.verify(workers=1)
-    port = _free_port()
-    command = [sys.executable, "-c", "from strongroom.cli import main; main()"]
-    process = subprocess.Popen(
-        [*command, "--case", str(case.root), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}", case
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(case) as base:
+        yield base, case
 
 
 def test_record_a_claim_link_exhibits_and_export(
     server: tuple[str, Case],
-    browser: object,  # noqa: F811
+    browser: object,
 ) -> None:
     base, case = server
     signed = case.search("is:verified kind:email", limit=1, facets=False).hits[0]["id"]
@@ -79,7 +54,7 @@ def test_record_a_claim_link_exhibits_and_export(
     assert "1 of the 2 cited item(s) carry a verified DKIM signature" in page.inner_text(
         ".statement"
     )
-    _shot(page, "claim")
+    shot(page, "claim")
     with page.expect_download() as download_info:
         page.click("text=HTML")
     report = Path(download_info.value.path()).read_text()

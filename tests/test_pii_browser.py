@@ -3,13 +3,7 @@ form, then keeps every remaining phone number of one sender with the bulk form."
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,17 +14,14 @@ from strongroom.config import IngestPolicy
 from strongroom.demo import DemoSpec, build_dump
 from strongroom.demo.manifest import MANIFEST_NAME
 from strongroom.pii.scan import scan_case
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _shot
+from tests.browsing import require_chromium, serving, shot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Case]]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (scripts/setup-system.sh installs it)")
-        pytest.skip("chromium is not installed; run scripts/setup-system.sh")
+    require_chromium()
     root = tmp_path_factory.mktemp("pii-browser")
     build_dump(root / "dump", DemoSpec(messages=90, attachments=30))
     case = Case.init(root / "case")
@@ -38,42 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Case
     case.ingest(inputs, IngestPolicy(workers=1), verify=False)
     scan_case(case.catalog, case.index, workers=1)
     case.catalog.engine.dispose()  # the server is another process; this one only reads
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from strongroom.cli import main; main()",
-            "--case",
-            str(case.root),
-            "serve",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}", case
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with serving(case) as base:
+        yield base, case
 
 
 def test_redact_one_finding_then_keep_a_senders_phones(
@@ -89,7 +46,7 @@ def test_redact_one_finding_then_keep_a_senders_phones(
     row = page.locator("tr.finding").first
     finding = int((row.get_attribute("id") or "").removeprefix("finding-"))
     value = row.locator("mark").inner_text()
-    _shot(page, "pii-1-review")
+    shot(page, "pii-1-review")
     row.locator("button[value=accept]").click()
     page.wait_for_url("**decided=accepted*")
     assert "1 finding(s) accepted" in page.inner_text(".decided")
@@ -104,7 +61,7 @@ def test_redact_one_finding_then_keep_a_senders_phones(
     accepted = page.locator(f"#finding-{finding}")
     assert accepted.locator("mark").inner_text() == value
     assert "accepted" in accepted.locator(".status").inner_text()
-    _shot(page, "pii-2-accepted")
+    shot(page, "pii-2-accepted")
     # bulk: every undecided phone number in one sender's mail is kept
     sender = "from:gideon.stanwick@northwind-civic.org"
     page.goto(f"{base}/pii")
@@ -123,5 +80,5 @@ def test_redact_one_finding_then_keep_a_senders_phones(
     assert page.locator("tr.finding[data-status=undecided]").count() == 0
     others = store.count_findings(case.catalog, types=["phone"], status="undecided")
     assert others == phones - shown  # the sender's only
-    _shot(page, "pii-3-bulk")
+    shot(page, "pii-3-bulk")
     page.close()

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,22 +15,14 @@ from strongroom.config import IngestPolicy
 from strongroom.demo import DemoManifest, DemoSpec, build_dump
 from strongroom.pii.plan import RedactionPlan
 from strongroom.publish import publish
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browsing import require_chromium, serving_folder
 
 pytestmark = pytest.mark.browser
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, DemoManifest]]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (scripts/setup-system.sh installs it)")
-        pytest.skip("chromium is not installed; run scripts/setup-system.sh")
+    require_chromium()
     root = tmp_path_factory.mktemp("publish-browser")
     manifest = build_dump(root / "dump", DemoSpec(messages=60, attachments=16))
     case = Case.init(root / "case")
@@ -44,25 +32,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, 
         types={p.value: p.kind for p in manifest.pii},
     )
     publish(case, root / "site", plan)
-    handler = functools.partial(_Quiet, directory=str(root / "site"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root / "site", manifest
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with serving_folder(root / "site") as port:
+        yield f"http://127.0.0.1:{port}", root / "site", manifest
 
 
 def test_static_search_finds_words_and_not_redacted_values(
