@@ -23,38 +23,13 @@ from strongroom.config import IngestPolicy
 from strongroom.demo import DemoSpec, build_dump
 from strongroom.errors import UsageError
 from strongroom.ingest.cluster import probe_worker
+from tests.test_ingest import CLI, catalog_state, run_cli
 
 distributed = pytest.importorskip("distributed")
 
 BIN = Path(sys.executable).parent
-CLI = [sys.executable, "-c", "from strongroom.cli import main; main()"]
 # Enough work that a worker is killed while batches are still running.
 SPEC = DemoSpec(messages=1200, attachments=400)
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[bytes]:
-    done = subprocess.run([*CLI, *args], check=False, capture_output=True, timeout=600)
-    assert done.returncode == 0, done.stderr.decode()
-    return done
-
-
-def catalog_state(case_dir: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row that says what came in and where, ordered by item number."""
-    db = sqlite3.connect(case_dir / "catalog.sqlite")
-    queries = {
-        "items": "select num, sha256, size, kind, format, mime, detected_by, status, reason, name,"
-        " subject, date_utc, date_offset, message_id, from_address, defect_count, record"
-        " from items order by num",
-        "locations": "select item_num, input_id, parent_num, locator, info from locations"
-        " order by item_num, input_id, parent_num, locator",
-        "inputs": "select id, path, size, sha256, status, reason from inputs order by id",
-        "failures": "select parent_num, locator, status, reason from failures order by 1, 2",
-        "texts": "select item_num, body, html from texts order by item_num",
-        "addresses": "select * from addresses order by item_num, role, position",
-    }
-    state = {name: db.execute(sql).fetchall() for name, sql in queries.items()}
-    db.close()
-    return state
 
 
 def report(case_dir: Path) -> dict[str, object]:
