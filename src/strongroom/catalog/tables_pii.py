@@ -46,12 +46,10 @@ from sqlalchemy.engine import Connection
 from strongroom.catalog import schema as s
 from strongroom.catalog.schema import metadata
 from strongroom.catalog.store import Catalog, now
+from strongroom.pii.detect import ROUTINE_TYPES
 
 STATUSES = ("undecided", "accepted", "rejected", "generalised")
 OWNED_FLAGS = ("pii", "redacted")
-# Addresses and IPs are in every message's headers: searchable as pii:email / pii:ip, but they
-# do not make an item `is:pii`, or the flag would mark nearly every email.
-ROUTINE_TYPES = frozenset({"email", "ip"})
 REDACTING = ("accepted", "generalised")
 MAX_IN = 5000  # item numbers bound into one IN list; more are filtered after the query
 

@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -27,38 +27,51 @@ if TYPE_CHECKING:
 # Bump when a change must rescan every item.
 DETECTOR_VERSION = 1
 
-# our type -> (presidio entity, minimum score kept, cue needed, cue words)
-TYPES: dict[str, tuple[str, float, bool, tuple[str, ...]]] = {
-    "card": (
+
+class PiiType(NamedTuple):
+    entity: str  # presidio's entity name
+    minimum: float  # lowest score kept
+    needs_cue: bool  # kept only with a cue word nearby
+    cues: tuple[str, ...]
+    # In every message's headers (addresses, IPs): searchable as pii:<type>, but not enough to
+    # make an item `is:pii`, or the flag would mark nearly every email.
+    routine: bool = False
+
+
+TYPES: dict[str, PiiType] = {
+    "card": PiiType(
         "CREDIT_CARD",
         0.3,
         False,
         ("card", "credit", "visa", "mastercard", "amex", "discover", "cc", "cvv"),
     ),
-    "ssn": ("US_SSN", 0.4, False, ("ssn", "ssns", "social security", "ss#", "ssn#", "soc sec")),
-    "phone": (
+    "ssn": PiiType(
+        "US_SSN", 0.4, False, ("ssn", "ssns", "social security", "ss#", "ssn#", "soc sec")
+    ),
+    "phone": PiiType(
         "PHONE_NUMBER",
         0.4,
         False,
         ("phone", "tel", "telephone", "cell", "mobile", "call", "fax", "ph"),
     ),
-    "iban": ("IBAN_CODE", 0.5, False, ("iban", "bank", "account")),
-    "routing": (
+    "iban": PiiType("IBAN_CODE", 0.5, False, ("iban", "bank", "account")),
+    "routing": PiiType(
         "ABA_ROUTING_NUMBER",
         0.05,
         True,
         ("routing", "aba", "rtn", "routing number", "transit number"),
     ),
-    "passport": ("US_PASSPORT", 0.05, True, ("passport", "passport#", "passport no")),
-    "email": ("EMAIL_ADDRESS", 0.5, False, ("email", "e-mail", "mail")),
-    "ip": ("IP_ADDRESS", 0.5, False, ("ip", "ipv4", "ipv6", "address")),
-    "dob": (
+    "passport": PiiType("US_PASSPORT", 0.05, True, ("passport", "passport#", "passport no")),
+    "email": PiiType("EMAIL_ADDRESS", 0.5, False, ("email", "e-mail", "mail"), routine=True),
+    "ip": PiiType("IP_ADDRESS", 0.5, False, ("ip", "ipv4", "ipv6", "address"), routine=True),
+    "dob": PiiType(
         "DATE_TIME",
         0.1,
         True,
         ("dob", "d.o.b", "born", "date of birth", "birth date", "birthdate", "birthday"),
     ),
 }
+ROUTINE_TYPES = frozenset(kind for kind, spec in TYPES.items() if spec.routine)
 # National formats are tried for these regions (numbers written with +country are found for
 # any); Canada shares the US plan. Each region is a full pass of phonenumbers' matcher over the
 # text, the slowest step of a scan, so the list is short.
@@ -114,10 +127,10 @@ class Detector:
         self.words = {name: sorted(set(ws)) for name, ws in (words or {}).items() if ws}
         self.version = detector_version(self.words)
         self._engine = _engine(self.words)
-        self._entity_type = {entity: kind for kind, (entity, *_rest) in TYPES.items()}
+        self._entity_type = {spec.entity: kind for kind, spec in TYPES.items()}
         self._entity_type.update({WORDS_ENTITY + name: name for name in self.words})
         self._entity_of = {kind: entity for entity, kind in self._entity_type.items()}
-        self._cues = {kind: _cue_pattern(spec[3]) for kind, spec in TYPES.items()}
+        self._cues = {kind: _cue_pattern(spec.cues) for kind, spec in TYPES.items()}
 
     def find(self, text: str, types: Collection[str] | None = None) -> list[Hit]:
         """The values in `text` (of only these `types`, if given), without overlaps."""
@@ -132,13 +145,14 @@ class Detector:
             score = float(result.score)
             spec = TYPES.get(kind)
             if spec is not None:
-                _entity, minimum, needs_cue, _words = spec
                 cued = self._cued(kind, text, result.start, result.end)
-                if (needs_cue or _bare_phone(kind, text, result.start, result.end)) and not cued:
+                if (
+                    spec.needs_cue or _bare_phone(kind, text, result.start, result.end)
+                ) and not cued:
                     continue
                 if cued:
                     score = min(1.0, max(score + CUE_BOOST, CUE_MIN))
-                if score < minimum:
+                if score < spec.minimum:
                     continue
             value = text[result.start : result.end]
             if _date_not_phone(kind, value):
