@@ -13,7 +13,6 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from strongroom.catalog import tables_pii as store
 from strongroom.catalog.store import Catalog
 from strongroom.index.store import SearchIndex
+from strongroom.parallel import pool_map_unordered
 from strongroom.pii.detect import Detector, detector_version, normalise
 
 BATCH = 32
@@ -201,24 +201,6 @@ def _pending(catalog: Catalog, version: str) -> Iterator[list[tuple[int, list[Un
 def _batches(
     catalog: Catalog, version: str, words: dict[str, list[str]], workers: int
 ) -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
-    batches = _pending(catalog, version)
-    if workers <= 1:
-        _init_worker(words)
-        for batch in batches:
-            yield _scan_batch(batch)
-        return
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(words,)
-    ) as pool:
-        running: set[Future[list[tuple[int, list[dict[str, Any]]]]]] = set()
-        for batch in batches:
-            running.add(pool.submit(_scan_batch, batch))
-            if len(running) >= workers * 3:
-                break
-        while running:
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-                following = next(batches, None)
-                if following is not None:
-                    running.add(pool.submit(_scan_batch, following))
+    return pool_map_unordered(
+        _scan_batch, _pending(catalog, version), workers, _init_worker, (words,)
+    )

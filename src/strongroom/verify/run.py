@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from strongroom.blobs import BlobStore
 from strongroom.catalog import verify_store
 from strongroom.catalog.store import Catalog
 from strongroom.index.store import SearchIndex
+from strongroom.parallel import pool_map_unordered
 from strongroom.verify.arc import verify_arc
 from strongroom.verify.dkim import message_time, parse_message, verify_signatures
 from strongroom.verify.keyring import (
@@ -240,26 +240,10 @@ def _batches(
 ) -> Iterator[list[dict[str, Any]]]:
     chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
     keys = [record.__dict__ for record in keyring.records]
-    if workers <= 1 or len(chunks) <= 1:
-        _init_worker(str(blob_root), keys, now)
-        for chunk in chunks:
-            yield _verify_batch(chunk)
-        return
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        initializer=_init_worker,
-        initargs=(str(blob_root), keys, now),
-    ) as pool:
-        waiting = iter(chunks)
-        running: set[Future[list[dict[str, Any]]]] = set()
-        for chunk in waiting:
-            running.add(pool.submit(_verify_batch, chunk))
-            if len(running) >= workers * 3:
-                break
-        while running:
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-                following = next(waiting, None)
-                if following is not None:
-                    running.add(pool.submit(_verify_batch, following))
+    return pool_map_unordered(
+        _verify_batch,
+        chunks,
+        workers if len(chunks) > 1 else 1,
+        _init_worker,
+        (str(blob_root), keys, now),
+    )
