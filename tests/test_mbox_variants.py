@@ -11,7 +11,7 @@ import pytest
 
 from strongroom.formats.base import Child, ContainerError
 from strongroom.formats.detect import detect
-from strongroom.sources.mbox import MboxContainer
+from strongroom.sources.mbox import MboxContainer, envelope_base, marked_envelope, quote_mboxrd
 
 
 @dataclass(frozen=True)
@@ -181,3 +181,47 @@ def test_a_file_without_any_envelope_is_not_an_mbox(tmp_path: Path) -> None:
 
 def test_an_empty_file_has_no_messages(tmp_path: Path) -> None:
     assert explode(tmp_path, b"") == []
+
+
+def framed(
+    original: bytes, envelope: bytes = b"From a@example.org Mon Jan  4 10:00:00 2010"
+) -> bytes:
+    """A message as strongroom's mbox export frames one it cannot write as an exact slice."""
+    marker = marked_envelope(envelope.decode(), original).encode()
+    return (
+        marker + b"\n" + quote_mboxrd(original) + (b"\n" if original.endswith(b"\n") else b"\n\n")
+    )
+
+
+def test_strongroom_framing_is_undone_exactly(tmp_path: Path) -> None:
+    body = b"From the top\n>From quoted\n>>From twice\nno newline at the end"
+    original = message(1, body, extra=b"Content-Length: 3")  # a length that must be ignored
+    crlf = message(2, b"From a CRLF line\r\n", eol=b"\r\n")
+    plain, _ = build([message(3)])
+    data = framed(original) + framed(crlf) + plain
+    assert detect(data[:8192], None).type == "mbox"  # the marked From_ line is an envelope
+    children = explode(tmp_path, data)
+    assert [child.data for child in children] == [original, crlf, message(3)]
+    first = children[0].info
+    assert first["framing"] == "strongroom-mboxrd" and first["unquoted_lines"] == 3
+    assert "error" not in first and "quoted_from_lines" not in first
+    # The locator names the slice in the file; the info keeps the envelope as written.
+    start, length = first["offset"], first["length"]
+    assert data[start : start + length] == quote_mboxrd(original) + b"\n"
+    assert children[0].locator == f"offset {start} length {length}"
+    assert first["from_line"].endswith(f"length={len(original):04d}")
+    assert envelope_base(first["from_line"]) == "From a@example.org Mon Jan  4 10:00:00 2010"
+    assert "framing" not in children[2].info
+
+
+def test_a_framed_message_that_does_not_match_its_marker_is_kept_as_found(tmp_path: Path) -> None:
+    original = message(1, b"From the top\nbody\n")
+    data = framed(original).replace(b"body", b"BODY")
+    (child,) = explode(tmp_path, data)
+    assert child.data == quote_mboxrd(original).replace(b"body", b"BODY")
+    assert "strongroom-mboxrd framing" in child.info["error"]
+    assert "sha256" in child.info["error"] and "framing" not in child.info
+    assert child.info["quoted_from_lines"] == 1  # as for any mbox slice
+    short = framed(original).replace(b"body\n", b"")
+    (child,) = explode(tmp_path, short)
+    assert "fewer than" in child.info["error"]

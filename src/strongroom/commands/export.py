@@ -21,8 +21,8 @@ def export(ctx: click.Context, query: str, out_path: Path, fmt: str, as_json: bo
     """Export every item matching QUERY ('' for all): mbox (one file) or eml (a folder, one
     <number>.eml per email) with the original bytes; csv (metadata, one row per item); jsonl
     (the full record per line); ftm (FollowTheMoney entities for Aleph). mbox and eml hold
-    emails only. A message whose bytes mbox framing had to change (a line starting 'From '
-    outside an mbox, no final newline) is named in the summary. Audit-logged."""
+    emails only; re-ingesting an exported mbox gives every message its original sha256 (see
+    docs/investigate.md for the framing other mbox readers see). Audit-logged."""
     from strongroom.catalog.audit import local_actor
     from strongroom.export import export as run_export
 
@@ -39,8 +39,12 @@ def export(ctx: click.Context, query: str, out_path: Path, fmt: str, as_json: bo
         out.print(f"entities: {counts}", markup=False)
     if summary.get("skipped"):
         out.print(f"skipped {len(summary['skipped'])} items that are not emails", markup=False)
-    for entry in summary.get("altered", []):
-        out.print(f"changed by mbox framing: #{entry['id']}: {entry['reason']}", markup=False)
+    if summary.get("framed"):
+        out.print(
+            f"{summary['framed']} messages carry strongroom-mboxrd framing (From lines quoted,"
+            " a final newline added): strongroom restores their exact bytes on ingest",
+            markup=False,
+        )
 
 
 COMMANDS = [export]

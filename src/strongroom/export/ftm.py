@@ -2,8 +2,10 @@
 with followthemoney's own model.
 
 - an email is an `Email` (subject, date, body, headers, Message-ID) whose `emitters` and
-  `recipients` are the parties: a `Person` for an address with a display name, else a
-  `LegalEntity`, one entity per address, carrying every display name it was seen with;
+  `recipients` are the parties. Addresses the people analysis grouped into one person
+  (`analyze/people.py`, users' merges included) are one `Person` carrying all its addresses
+  and names; any other address is its own entity, a `Person` if it came with a display name,
+  else a `LegalEntity`, carrying every display name it was seen with;
 - its attachments, and document hits, are `Document` entities (or the narrower `Pages`,
   `Image`, `PlainText`, `HyperText`, `Table`) with `parent` pointing at the email;
 - entity ids are `sha256-<hex>` (the item's identity in strongroom) and `contentHash` is the
@@ -45,6 +47,48 @@ def _party_id(address: str) -> str:
     return "addr-" + hashlib.sha1(address.lower().encode("utf-8")).hexdigest()
 
 
+def _person_id(keys: list[str]) -> str:
+    """A grouped person's id: from its addresses, so the same grouping gets the same id."""
+    return "person-" + hashlib.sha1("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
+
+
+def _names(entry: dict[str, Any]) -> list[str]:
+    """An address's names: [[name, count], ...] in the catalog, [name, ...] as seen in scope."""
+    return [str(n[0] if isinstance(n, list) else n) for n in entry.get("names") or []]
+
+
+def grouped_people(
+    case: Case, keys: list[str], scope: frozenset[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{address key: person} for those of `keys` whose person has more than one address (as
+    seen within `scope`, if given: a viewer learns only the addresses and names in scope).
+    A person: {"id", "name", "addresses", "names"}."""
+    from strongroom.catalog import tables_people as tp
+
+    owners = tp.persons_of(case.catalog, sorted(set(keys)))
+    visible = None
+    out: dict[str, dict[str, Any]] = {}
+    for pid in sorted(set(owners.values())):
+        row = tp.person_row(case.catalog, pid)
+        if row is None or not row["active"]:
+            continue
+        if scope is not None:
+            visible = visible if visible is not None else tp.visible_addresses(case.catalog, scope)
+            row = tp.within_scope(row, visible)
+            if row is None:
+                continue
+        addresses = [str(a["address"]) for a in row["addresses"]]
+        if len(addresses) < 2:
+            continue
+        names = [str(row["name"])] if row["name"] not in addresses else []
+        for entry in row["addresses"]:
+            names += [n for n in _names(entry) if n not in names]
+        person = {"id": _person_id(addresses), "addresses": addresses, "names": names}
+        for key in addresses:
+            out[key] = person
+    return out
+
+
 def put(entity: EntityProxy, prop: str, value: Any) -> None:
     """Add a value within its type's length limit: long text is split into several values (the
     way Aleph stores long documents), anything else is cut short. None or "" adds nothing."""
@@ -75,12 +119,13 @@ def _utc(value: Any) -> str | None:
 
 
 class _Builder:
-    def __init__(self, case: Case, ids: dict[int, str]) -> None:
+    def __init__(self, case: Case, ids: dict[int, str], people: dict[str, dict[str, Any]]) -> None:
         from followthemoney import model
 
         self.case = case
         self.model = model
         self.ids = ids  # the exported items' entity ids
+        self.people = people  # address key -> the grouped person it belongs to
         self.parties: dict[str, dict[str, Any]] = {}  # address key -> {address, names}
 
     def item_entity(self, num: int) -> EntityProxy:
@@ -121,7 +166,7 @@ class _Builder:
                 if address:
                     self._party(address, name)
                     prop = "emitters" if role == "from" else "recipients"
-                    entity.add(prop, _party_id(address))
+                    entity.add(prop, self.party_id(address))
         return entity
 
     def _document(self, item: dict[str, Any]) -> EntityProxy:
@@ -142,18 +187,38 @@ class _Builder:
         if name and name not in party["names"]:
             party["names"].append(name)
 
+    def party_id(self, address: str) -> str:
+        person = self.people.get(address.lower())
+        return str(person["id"]) if person else _party_id(address)
+
     def party_ids(self) -> set[str]:
-        return {_party_id(key) for key in self.parties}
+        return {self.party_id(key) for key in self.parties}
 
     def party_entities(self) -> list[EntityProxy]:
         out = []
+        people: dict[str, dict[str, Any]] = {}
         for key in sorted(self.parties):
+            person = self.people.get(key)
+            if person is not None:
+                people.setdefault(person["id"], {**person, "seen": []})["seen"].append(key)
+                continue
             party = self.parties[key]
             entity = self.model.make_entity("Person" if party["names"] else "LegalEntity")
             entity.id = _party_id(key)
             for name in party["names"] or [party["address"]]:
                 put(entity, "name", name)
             entity.add("email", party["address"])
+            out.append(entity)
+        for pid in sorted(people):
+            person = people[pid]
+            entity = self.model.make_entity("Person")
+            entity.id = pid
+            names = list(person["names"])
+            for key in person["seen"]:  # names as written in the exported mail
+                names += [n for n in self.parties[key]["names"] if n not in names]
+            for name in names or person["addresses"][:1]:
+                put(entity, "name", name)
+            put(entity, "email", person["addresses"])
             out.append(entity)
         return out
 
@@ -217,13 +282,35 @@ def _catalog_rows(case: Case, nums: list[int]) -> dict[int, tuple[str, str]]:
     return rows
 
 
-def write_ftm(case: Case, nums: list[int], out: Path) -> dict[str, int]:
+def _address_keys(case: Case, nums: list[int]) -> list[str]:
+    from sqlalchemy import select
+
+    from strongroom.catalog import schema as s
+
+    keys: set[str] = set()
+    with case.catalog.engine.connect() as conn:
+        for start in range(0, len(nums), 500):
+            query = select(s.addresses.c.address_key).where(
+                s.addresses.c.item_num.in_(nums[start : start + 500])
+            )
+            keys.update(str(row[0]) for row in conn.execute(query))
+    return sorted(keys)
+
+
+def write_ftm(
+    case: Case, nums: list[int], out: Path, scope: frozenset[str] | None = None
+) -> dict[str, int]:
     """Write the items, and the attachments of the emails among them, as entities (followed by
-    the parties of the emails). Every entity is validated before it is written."""
+    the parties of the emails). Every entity is validated before it is written. `scope` (a
+    viewer's collections) leaves out attachments, and addresses of grouped people, that the
+    viewer could not read."""
     rows = _catalog_rows(case, nums)
     exported = {num for num, (_sha, kind) in rows.items() if kind != "container"}
+    if scope is not None:
+        exported &= case.readable(sorted(exported), scope)
     ids = {num: f"sha256-{rows[num][0]}" for num in exported}
-    builder = _Builder(case, ids)
+    people = grouped_people(case, _address_keys(case, sorted(exported)), scope)
+    builder = _Builder(case, ids, people)
     counts: dict[str, int] = {}
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="utf-8") as handle:

@@ -1,16 +1,18 @@
 """Emails out with their original bytes: one mbox file, or one .eml file per message.
 
-An .eml file holds exactly the stored bytes. An mbox needs framing, and is written so that
-reading it back (strongroom's own mbox reader keeps each message's exact slice) gives every
-message its original sha256:
+An .eml file holds exactly the stored bytes. An mbox needs framing; it is written so that
+strongroom's mbox reader gives every message back with its original sha256:
 
 - a message found in an mbox is written verbatim after its original From_ line: its stored
   bytes are that mbox's slice, quoting (`>From `) included, so they already are mbox-safe;
-- any other message gets mboxrd quoting (one more `>` before every line matching `^>*From `)
-  and a From_ line built from its sender and date. Quoting is what keeps the file readable by
-  every mbox reader, but it changes those bytes: such messages are listed as `altered`;
-- a blank line separates messages (readers drop it). A message whose bytes do not end with a
-  newline can only be exact as the file's last message; any others are listed as `altered`.
+- any other message (and one without a final newline, unless it goes last) gets mboxrd quoting
+  (one more `>` before every line matching `^>*From `), a final newline if it had none, and a
+  From_ line that says so after the date, where other readers ignore trailing text (UUCP's
+  "remote from host" went there): `From a@b Thu Nov 26 10:00:00 2026 strongroom-mboxrd
+  sha256=<hex> length=<bytes>`. strongroom's reader undoes the quoting, trims to `length` and
+  keeps the result only if its sha256 is the one named. Other readers see the mboxrd message,
+  as any mbox gives it; Python's `mailbox` and mutt split the file the same way;
+- a blank line separates messages (readers drop it).
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from strongroom.catalog import schema as s
+from strongroom.sources.mbox import envelope_base, marked_envelope, quote_mboxrd
 
 if TYPE_CHECKING:
     from strongroom.case import Case
 
-_NEEDS_QUOTE = re.compile(rb"(?m)^(>*From )")
 _NO_SPACE = re.compile(r"\s")
 EPOCH_LINE = "Thu Jan  1 00:00:00 1970"
 BATCH = 500
@@ -41,10 +43,12 @@ BATCH = 500
 class MailExport:
     written: int = 0
     skipped: list[dict[str, Any]] = field(default_factory=list)  # hits that are not emails
-    altered: list[dict[str, Any]] = field(default_factory=list)  # mbox framing changed bytes
+    # Messages whose bytes in the file carry strongroom-mboxrd framing (quoted From lines, an
+    # added newline): strongroom restores them exactly; other readers see them quoted.
+    framed: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"written": self.written, "skipped": self.skipped, "altered": self.altered}
+        return {"written": self.written, "skipped": self.skipped, "framed": self.framed}
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class _Mail:
     sha256: str
     from_address: str | None
     date_utc: str | None
-    from_line: str | None  # the original envelope, for a message found in an mbox
+    from_line: str | None  # the envelope it was found after in an mbox, if any
+    verbatim: bool  # its stored bytes are that mbox's exact slice (not restored from framing)
 
 
 def _emails(case: Case, nums: list[int], summary: MailExport) -> list[_Mail]:
@@ -62,15 +67,20 @@ def _emails(case: Case, nums: list[int], summary: MailExport) -> list[_Mail]:
     for start in range(0, len(nums), BATCH):
         chunk = nums[start : start + BATCH]
         with case.catalog.engine.connect() as conn:
-            envelopes: dict[int, str] = {}
+            envelopes: dict[int, tuple[str, bool]] = {}
             for link in conn.execute(
                 select(s.locations.c.item_num, s.locations.c.info)
                 .where(s.locations.c.item_num.in_(chunk))
                 .order_by(s.locations.c.id)
             ):
-                line = json.loads(link.info).get("from_line")
-                if isinstance(line, str) and link.item_num not in envelopes:
-                    envelopes[link.item_num] = line
+                info = json.loads(link.info)
+                line = info.get("from_line")
+                if not isinstance(line, str):
+                    continue
+                verbatim = "framing" not in info
+                known = envelopes.get(link.item_num)
+                if known is None or (verbatim and not known[1]):  # an exact slice wins
+                    envelopes[link.item_num] = (envelope_base(line), verbatim)
             rows = conn.execute(
                 select(
                     s.items.c.num,
@@ -88,9 +98,8 @@ def _emails(case: Case, nums: list[int], summary: MailExport) -> list[_Mail]:
                 reason = "an Outlook .msg file" if row.format == "msg" else f"a {row.kind}"
                 summary.skipped.append({"id": row.num, "reason": f"{reason}, not an RFC 822 email"})
                 continue
-            mails.append(
-                _Mail(row.num, row.sha256, row.from_address, row.date_utc, envelopes.get(row.num))
-            )
+            line, verbatim = envelopes.get(row.num, (None, False))
+            mails.append(_Mail(row.num, row.sha256, row.from_address, row.date_utc, line, verbatim))
     return mails
 
 
@@ -108,15 +117,12 @@ def from_line(sender: str | None, date_utc: str | None) -> str:
     return f"From {who} {when}"
 
 
-def mboxrd_quote(data: bytes) -> tuple[bytes, int]:
-    return _NEEDS_QUOTE.subn(rb">\1", data)
-
-
 def write_mbox(case: Case, nums: list[int], out: Path) -> MailExport:
     summary = MailExport()
     mails = _emails(case, nums, summary)
-    # A message without a final newline is exact only when nothing follows it: put one last.
-    unterminated = [m for m in mails if not _ends_with_newline(case, m)]
+    # A verbatim slice without a final newline stays exact as the file's last message (a whole
+    # mbox exported comes back byte for byte); any other such message is framed.
+    unterminated = [m for m in mails if m.verbatim and not _ends_with_newline(case, m)]
     if unterminated:
         mails.remove(unterminated[0])
         mails.append(unterminated[0])
@@ -124,25 +130,16 @@ def write_mbox(case: Case, nums: list[int], out: Path) -> MailExport:
     with tmp.open("wb") as handle:
         for position, mail in enumerate(mails):
             data = case.blobs.read(mail.sha256)
-            reasons = []
-            if mail.from_line is not None:
-                envelope = mail.from_line
-            else:
-                envelope = from_line(mail.from_address, mail.date_utc)
-                data, quoted = mboxrd_quote(data)
-                if quoted:
-                    reasons.append(f"{quoted} line(s) starting 'From ' quoted as '>From '")
             last = position == len(mails) - 1
-            terminated = data.endswith(b"\n")
-            if not terminated and not last:
-                reasons.append("no newline at the end of the message; mbox framing adds one")
-            handle.write(envelope.encode("utf-8") + b"\n" + data)
-            if not terminated and not last:
-                handle.write(b"\n")
-            if terminated or not last:
-                handle.write(b"\n")
-            if reasons:
-                summary.altered.append({"id": mail.num, "reason": "; ".join(reasons)})
+            if mail.verbatim and mail.from_line and (data.endswith(b"\n") or last):
+                handle.write(mail.from_line.encode("utf-8") + b"\n" + data)
+                handle.write(b"\n" if data.endswith(b"\n") else b"")
+            else:
+                envelope = mail.from_line or from_line(mail.from_address, mail.date_utc)
+                handle.write(marked_envelope(envelope, data).encode("utf-8") + b"\n")
+                handle.write(quote_mboxrd(data))
+                handle.write(b"\n\n" if not data.endswith(b"\n") else b"\n")
+                summary.framed += 1
             summary.written += 1
     tmp.replace(out)
     return summary

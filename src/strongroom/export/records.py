@@ -47,13 +47,21 @@ def _people(entries: list[tuple[str, str]]) -> str:
     return "; ".join(f"{name} <{address}>" if name else address for name, address in entries)
 
 
-def write_csv(case: Case, nums: list[int], out: Path) -> int:
+Scope = frozenset[str] | None  # a viewer's collections; None: the whole case
+
+
+def write_csv(case: Case, nums: list[int], out: Path, scope: Scope = None) -> int:
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, CSV_COLUMNS)
         writer.writeheader()
         for start in range(0, len(nums), BATCH):
-            for row in _csv_rows(case, nums[start : start + BATCH]):
+            rows = _csv_rows(case, nums[start : start + BATCH])
+            parents = [int(row["parent"]) for row in rows if row["parent"]]
+            readable = case.readable(parents, scope)
+            for row in rows:
+                if row["parent"] and int(row["parent"]) not in readable:
+                    row["parent"] = ""  # a container the viewer may not read is not named
                 writer.writerow(row)
     tmp.replace(out)
     return len(nums)
@@ -122,12 +130,15 @@ def _csv_rows(case: Case, chunk: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_jsonl(case: Case, nums: list[int], out: Path) -> int:
-    """One JSON object per line: the item's full record, with its tags and notes."""
+def write_jsonl(case: Case, nums: list[int], out: Path, scope: Scope = None) -> int:
+    """One JSON object per line: the item's full record, with its tags and notes; within
+    `scope`, without the locations and children outside it."""
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="utf-8") as handle:
         for num in nums:
             item = case.item(str(num))
+            if scope is not None:
+                _scoped(case, item, scope)
             item.pop("html", None)  # the text is there; raw HTML is in the original bytes
             item["tags"] = [tag["tag"] for tag in item_tags_of(case, num)]
             item["notes"] = notes_of(case, num)
@@ -135,3 +146,21 @@ def write_jsonl(case: Case, nums: list[int], out: Path) -> int:
             handle.write("\n")
     tmp.replace(out)
     return len(nums)
+
+
+def _scoped(case: Case, item: dict[str, Any], scope: frozenset[str]) -> None:
+    """Drop from an item's record the children, parents and input files outside `scope` (as
+    the reading room's item page does)."""
+    from strongroom.accounts.collections import input_collections
+
+    locations = item["locations"]
+    parents = case.readable([loc["parent"] for loc in locations if loc.get("parent")], scope)
+    paths = input_collections(case.catalog, [loc["path"] for loc in locations if loc["path"]])
+    item["locations"] = [
+        loc
+        for loc in locations
+        if (loc.get("parent") and loc["parent"] in parents)
+        or (loc.get("path") and paths.get(loc["path"], frozenset()) & scope)
+    ]
+    children = case.readable([child["num"] for child in item["children"]], scope)
+    item["children"] = [child for child in item["children"] if child["num"] in children]

@@ -6,6 +6,12 @@
 - mboxcl / mboxcl2: a Content-Length header gives the body's length, and the body may then hold
   unquoted "From " lines; the length is honoured when it lands on the next envelope or the end.
 - CRLF files and old Mac files with bare CR line endings.
+- strongroom's own exports: a message that could not be written as an exact slice carries, after
+  the date of its From_ line, `strongroom-mboxrd sha256=<hex> length=<bytes>`. Its slice is
+  mboxrd-unquoted and trimmed to `length`, and the result is kept only if its sha256 is the one
+  named (the message's original bytes); otherwise the slice is kept as found, with a defect
+  saying why. The locator still names the slice in the file; `framing` in the info says the
+  stored bytes were restored from it.
 
 Each message's locator is its byte offset and length in the file; its From_ line is kept in the
 child's info. The blank line mbox writers put before the next envelope is not part of a message.
@@ -13,6 +19,7 @@ child's info. The blank line mbox writers put before the next envelope is not pa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -24,6 +31,10 @@ from strongroom.formats.base import Child, ContainerError
 _ENVELOPE = re.compile(rb"^From \S*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}\s*$")
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)[ \t]*$", re.IGNORECASE)
 _QUOTED_FROM = re.compile(rb"^>+From ")
+FRAMING = "strongroom-mboxrd"
+_MARKED = re.compile(rb"^(From .*) strongroom-mboxrd sha256=([0-9a-f]{64}) length=(\d+)[ \t]*$")
+_NEEDS_QUOTE = re.compile(rb"(?m)^(>*From )")
+_QUOTED = re.compile(rb"(?m)^>(>*From )")
 CHUNK = 1 << 20
 
 
@@ -57,9 +68,40 @@ def _file_eol(path: Path) -> bytes:
     return b"\r\n" if lf > 0 and head[lf - 1 : lf] == b"\r" else b"\n"
 
 
+def quote_mboxrd(data: bytes) -> bytes:
+    """One more `>` before every line matching `^>*From ` (mboxrd; undone exactly below)."""
+    return _NEEDS_QUOTE.sub(rb">\1", data)
+
+
+def unquote_mboxrd(data: bytes) -> tuple[bytes, int]:
+    return _QUOTED.subn(rb"\1", data)
+
+
+def marked_envelope(envelope: str, data: bytes) -> str:
+    """`envelope` with the marker that lets the reader restore `data` exactly. The length has
+    at least four digits so the line still ends like a year, as readers that check the end of
+    a From_ line (strongroom's type detection among them) expect."""
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{envelope} {FRAMING} sha256={digest} length={len(data):04d}"
+
+
+def envelope_base(line: str) -> str:
+    """A From_ line without strongroom's marker."""
+    match = _MARKED.match(line.encode("utf-8", "surrogateescape"))
+    return match.group(1).decode("utf-8", "replace") if match else line
+
+
+def _is_envelope(line: bytes) -> bool:
+    bare = line.rstrip(b"\r\n")
+    return bool(_ENVELOPE.match(bare) or _MARKED.match(bare))
+
+
 class _Message:
     def __init__(self, offset: int, from_line: bytes) -> None:
         self.from_line = from_line
+        marked = _MARKED.match(from_line.rstrip(b"\r\n"))
+        # (sha256, length) of the original bytes, for a message strongroom framed
+        self.marked = (marked.group(2).decode(), int(marked.group(3))) if marked else None
         self.offset = offset + len(from_line)  # the message starts after its envelope
         self.lines: list[bytes] = []
         self.in_headers = True
@@ -80,7 +122,8 @@ class _Message:
         self.lines.append(line)
 
     def body_extends_past(self, offset: int) -> bool:
-        if self.content_length is None or self.body_offset is None:
+        # strongroom's framing quotes every From line, so the next envelope always ends it
+        if self.content_length is None or self.body_offset is None or self.marked:
             return False
         return self.body_offset + self.content_length > offset
 
@@ -97,9 +140,30 @@ class _Message:
             "offset": self.offset,
             "length": len(data),
         }
+        locator = f"offset {self.offset} length {len(data)}"
+        if self.marked is not None:
+            restored = _restore(data, *self.marked)
+            if not isinstance(restored, str):
+                info["framing"] = FRAMING
+                info["unquoted_lines"] = restored[1]
+                return Child(restored[0], locator, info=info)
+            info["error"] = restored
         if self.quoted:
             info["quoted_from_lines"] = self.quoted
-        return Child(data, f"offset {self.offset} length {len(data)}", info=info)
+        return Child(data, locator, info=info)
+
+
+def _restore(data: bytes, sha256: str, length: int) -> tuple[bytes, int] | str:
+    """The original bytes of a framed slice and how many lines were unquoted, or why not."""
+    unquoted, lines = unquote_mboxrd(data)
+    restored = unquoted[:length]
+    if len(unquoted) < length:
+        why = f"has {len(unquoted)} bytes, fewer than the {length} its From_ line names"
+    elif hashlib.sha256(restored).hexdigest() != sha256:
+        why = f"does not have the sha256 its From_ line names ({sha256[:16]}...)"
+    else:
+        return restored, lines
+    return f"{FRAMING} framing: the unquoted message {why}; kept as found in the file"
 
 
 class MboxContainer:
@@ -113,7 +177,7 @@ class MboxContainer:
             handle.seek(position)
             after = handle.read(512)
         after = after.lstrip(b"\r\n")
-        return not after or _ENVELOPE.match(after.split(b"\n", 1)[0].rstrip(b"\r")) is not None
+        return not after or _is_envelope(after.split(b"\n", 1)[0])
 
     def explode(self, path: Path) -> Iterator[Child]:
         eol = _file_eol(path)
@@ -122,7 +186,7 @@ class MboxContainer:
             index = 0
             preamble: list[bytes] = []  # bytes before the first envelope: kept, never dropped
             for offset, line in _lines(handle, eol):
-                starts = line.startswith(b"From ") and bool(_ENVELOPE.match(line.rstrip(b"\r\n")))
+                starts = line.startswith(b"From ") and _is_envelope(line)
                 if starts and current is not None and current.body_extends_past(offset):
                     assert current.body_offset is not None and current.content_length is not None
                     end = current.body_offset + current.content_length
