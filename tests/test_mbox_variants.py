@@ -179,6 +179,22 @@ def test_a_file_without_any_envelope_is_not_an_mbox(tmp_path: Path) -> None:
         explode(tmp_path, b"just some text\nwith lines\n")
 
 
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        b"From alice@example.org Mon Jan  4 10:00:00 2010",
+        b"From alice Mon Jan  4 10:00 2010 remote from relay",  # UUCP
+        b"From MAILER-DAEMON Mon Jan  4 10:00:00 2010 strongroom-mboxrd sha256=ab length=7",
+    ],
+)
+def test_envelopes_with_words_after_the_year_are_detected_as_mbox(envelope: bytes) -> None:
+    assert detect(envelope + b"\nSubject: x\n\nbody\n", None).type == "mbox"
+
+
+def test_a_from_line_without_a_date_is_not_an_envelope() -> None:
+    assert detect(b"From the desk of the treasurer\n\nbody\n", None).type != "mbox"
+
+
 def test_an_empty_file_has_no_messages(tmp_path: Path) -> None:
     assert explode(tmp_path, b"") == []
 

@@ -40,8 +40,9 @@ _MAIL_FIELDS = frozenset(
         b"arc-seal",
     }
 )
-# "From " envelope line of an mbox: an address (or MAILER-DAEMON) then a ctime-style date.
-_ENVELOPE = re.compile(rb"^From [^\s]*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}\s*$")
+# "From " envelope line of an mbox: an address (or MAILER-DAEMON) then a ctime-style date,
+# perhaps followed by more words (UUCP's "remote from host", strongroom's export framing).
+_ENVELOPE = re.compile(rb"^From [^\s]*.*\d{1,2}:\d\d(:\d\d)?.*\d{4}(\s.*)?$")
 _FIRST_LINE = re.compile(rb"([^\r\n]*)(?:\r\n|\n|\r|$)")
 _EMLX_LENGTH = re.compile(rb"^\s*\d+\s*\r?\n")
 
