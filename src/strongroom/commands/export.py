@@ -41,8 +41,8 @@ def export(ctx: click.Context, query: str, out_path: Path, fmt: str, as_json: bo
         out.print(f"skipped {len(summary['skipped'])} items that are not emails", markup=False)
     if summary.get("framed"):
         out.print(
-            f"{summary['framed']} messages carry strongroom-mboxrd framing (From lines quoted,"
-            " a final newline added): strongroom restores their exact bytes on ingest",
+            f"{summary['framed']} messages not found in an mbox are written mboxrd-quoted, their"
+            " sha256 and length on the From_ line: strongroom's ingest restores their exact bytes",
             markup=False,
         )
 
