@@ -18,8 +18,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
-from strongroom.accounts.collections import grant, set_public
-from strongroom.accounts.users import add_user
+from strongroom.accounts.collections import grant, list_collections, set_public
+from strongroom.accounts.users import add_user, list_users
 from strongroom.case import Case
 from strongroom.config import IngestPolicy
 from strongroom.web.app import ServeConfig, create_app
@@ -279,6 +279,14 @@ def test_the_matrix_covers_every_route(app: Any) -> None:
         "/timeline.json",
         "/admin/audit.json",
         "/login",
+        "/export",
+        "/admin/users",
+        "/admin/users/{name}/role",
+        "/admin/users/{name}/password",
+        "/admin/users/{name}/remove",
+        "/admin/users/{name}/grants",
+        "/admin/users/{name}/grants/remove",
+        "/admin/collections/{collection}/public",
     ):
         assert expected in paths
 
@@ -344,6 +352,31 @@ def test_unsafe_routes_refuse_private_items(
                     response = client.request(endpoint.method, endpoint.url(num), data=data)
                     assert response.status_code < 500, (viewer, endpoint.path)
                     assert not _leaks(response.text), (viewer, endpoint.path, data)
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_admin_routes_answer_admins_only(
+    app: Any, case: Case, clients: dict[str, TestClient], viewer: str
+) -> None:
+    """Users, grants, public collections and the audit log: read and changed by admins only
+    (the changes an admin makes are tested in tests/test_admin.py)."""
+    client = clients[viewer]
+    refused = 401 if viewer == "anonymous" else 403
+    before = (list_users(case.catalog), list_collections(case.catalog))
+    admin_routes = [e for e in _routes(app) if e.path.startswith("/admin")]
+    assert len(admin_routes) >= 11
+    for endpoint in admin_routes:
+        url = endpoint.url(1, "insider" if "{name}" in endpoint.path else "private")
+        if endpoint.method == "GET":
+            expected = 200 if viewer == "admin" else refused
+            assert client.get(url).status_code == expected, (viewer, url)
+        elif viewer != "admin":  # the fixture is shared: the admin's writes are not tried here
+            form = {"name": "intruder", "role": "admin", "collection": "private"}
+            form |= {"password": PASSWORD, "confirm": PASSWORD, "public": "on"}
+            data = {**form, "csrf": client.get("/session.json").json()["csrf"]}
+            response = client.request(endpoint.method, url, data=data)
+            assert response.status_code == refused, (viewer, url)
+    assert (list_users(case.catalog), list_collections(case.catalog)) == before
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)

@@ -11,10 +11,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from strongroom import __version__
@@ -23,6 +25,8 @@ from strongroom.config import IngestPolicy
 from strongroom.demo import DemoSpec, build_dump
 from strongroom.errors import UsageError
 from strongroom.ingest.cluster import probe_worker
+from tests.pg import pg_url, postgres_server  # noqa: F401 - the fixtures
+from tests.test_catalog_contract import catalog_state as full_state
 from tests.test_ingest import CLI, catalog_state, run_cli
 
 distributed = pytest.importorskip("distributed")
@@ -32,11 +36,13 @@ BIN = Path(sys.executable).parent
 SPEC = DemoSpec(messages=1200, attachments=400)
 
 
-def report(case_dir: Path) -> dict[str, object]:
-    data: dict[str, object] = json.loads(
-        run_cli("--case", str(case_dir), "report", "--json").stdout
-    )
+def report_of(location: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads(run_cli("--case", location, "report", "--json").stdout)
     return data
+
+
+def report(case_dir: Path) -> dict[str, object]:
+    return report_of(str(case_dir))
 
 
 class DaskCluster:
@@ -128,28 +134,19 @@ def _committed(case_dir: Path) -> int:
         return 0  # not created yet, or locked by the writer for a moment
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_run_changes_nothing(
-    dump: Path, local_case: Path, cluster: DaskCluster, tmp_path: Path
-) -> None:
-    case_dir = tmp_path / "case"
+def _ingest_killing_a_worker(
+    location: str, dump: Path, cluster: DaskCluster, committed: Callable[[], int]
+) -> dict[str, Any]:
+    """`ingest --cluster` in its own process; once 50 items are committed, SIGKILL a worker
+    that holds a batch. Returns the run's JSON summary."""
     ingest = subprocess.Popen(
-        [
-            *CLI,
-            "--case",
-            str(case_dir),
-            "ingest",
-            "--json",
-            "--cluster",
-            cluster.address,
-            str(dump),
-        ],
+        [*CLI, "--case", location, "ingest", "--json", "--cluster", cluster.address, str(dump)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     killed: tuple[str, int, int] | None = None
     while ingest.poll() is None and killed is None:
-        if _committed(case_dir) >= 50:
+        if committed() >= 50:
             busy = {w: k for w, k in cluster.client.processing().items() if k}
             pids = cluster.worker_pids()
             for worker, keys in busy.items():
@@ -165,13 +162,54 @@ def test_a_worker_killed_mid_run_changes_nothing(
     with suppress(ProcessLookupError):
         os.kill(killed[1], 0)
         pytest.fail(f"worker {killed[0]} (pid {killed[1]}) survived SIGKILL")
+    summary: dict[str, Any] = json.loads(stdout)
+    return summary
 
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_changes_nothing(
+    dump: Path, local_case: Path, cluster: DaskCluster, tmp_path: Path
+) -> None:
+    case_dir = tmp_path / "case"
+    summary = _ingest_killing_a_worker(str(case_dir), dump, cluster, lambda: _committed(case_dir))
     assert report(case_dir) == report(local_case)
     ours, theirs = catalog_state(case_dir), catalog_state(local_case)
     for table in theirs:
         assert ours[table] == theirs[table], table
-    assert json.loads(stdout)["items"] == len(theirs["items"])
+    assert summary["items"] == len(theirs["items"])
     assert not any((case_dir / "blobs" / "tmp").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_killed_mid_run_on_a_postgresql_catalog(
+    dump: Path,
+    local_case: Path,
+    cluster: DaskCluster,
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811 - the fixture imported above
+) -> None:
+    """The server set-up: the catalog in PostgreSQL, the workers sharing only the blob
+    directory. Every table, row for row (ids included), equals a local ingest's SQLite one."""
+    blobs = tmp_path / "shared" / "blobs"
+    run_cli("--case", pg_url, "init", "--blobs", str(blobs), "--index", str(tmp_path / "index"))
+
+    def committed() -> int:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            row = conn.execute("select count(*) from items").fetchone()
+        return int(row[0]) if row else 0
+
+    summary = _ingest_killing_a_worker(pg_url, dump, cluster, committed)
+    assert report_of(pg_url) == report(local_case)
+    server, local = Case.open(pg_url), Case.open(local_case)
+    try:
+        ours, theirs = full_state(server.catalog), full_state(local.catalog)
+    finally:
+        server.catalog.engine.dispose()
+    assert ours.keys() == theirs.keys()
+    assert [table for table in theirs if ours[table] != theirs[table]] == []
+    assert summary["items"] == len(theirs["items"]) > 1000
+    assert not any((blobs / "tmp").iterdir())
 
 
 @pytest.mark.slow

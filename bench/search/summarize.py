@@ -7,19 +7,28 @@ import json
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 START, END = "<!-- search:start -->", "<!-- search:end -->"
 
 
-def _whole_commands(peers: Path) -> list[str]:
+def _whole_commands(peers: Path, page: Path) -> list[str]:
     rows = [
-        "| query | notmuch count | notmuch search | mu find | strongroom search --count |",
-        "|---|---|---|---|---|",
+        (
+            "| query | notmuch count | notmuch search | mu find | strongroom search --count "
+            "| strongroom search (first page) |"
+        ),
+        "|---|---|---|---|---|---|",
     ]
+    cpu: dict[str, list[float]] = {}
     for path in sorted(peers.glob("q-*.json")):
         results = {r["command"]: r for r in json.loads(path.read_text())["results"]}
+        if (page / path.name).exists():
+            results.update(
+                {r["command"]: r for r in json.loads((page / path.name).read_text())["results"]}
+            )
 
-        def cell(name: str, results: dict[str, dict[str, float]] = results) -> str:
+        def cell(name: str, results: dict[str, dict[str, Any]] = results) -> str:
             result = results.get(name)
             if not result:
                 return "-"
@@ -29,12 +38,34 @@ def _whole_commands(peers: Path) -> list[str]:
 
         rows.append(
             f"| {path.stem[2:]} | {cell('notmuch-count')} | {cell('notmuch-search')} | "
-            f"{cell('mu-find')} | {cell('strongroom')} |"
+            f"{cell('mu-find')} | {cell('strongroom')} | {cell('strongroom-page')} |"
+        )
+        for name, result in results.items():
+            if "user" in result:
+                cpu.setdefault(name, []).append(result["user"] + result["system"])
+    # CPU time is what other load on a shared machine does not inflate, unlike wall time.
+    names = {
+        "notmuch-count": "notmuch count",
+        "notmuch-search": "notmuch search",
+        "mu-find": "mu find",
+        "strongroom": "strongroom search --count",
+        "strongroom-page": "strongroom search (first page)",
+    }
+    spent = [
+        f"{label} {statistics.median(cpu[name]) * 1000:.0f}"
+        for name, label in names.items()
+        if cpu.get(name)
+    ]
+    if spent:
+        rows.append(
+            "\nCPU time (user + system) per command, median over the queries, ms: "
+            + ", ".join(spent)
+            + "."
         )
     return rows
 
 
-def _index_sizes(peers: Path, own_index: int) -> str:
+def _index_sizes(peers: Path, own_index: int, own_case: int | None) -> str:
     sizes: dict[str, int] = {}
     with (peers / "index.tsv").open() as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
@@ -42,8 +73,14 @@ def _index_sizes(peers: Path, own_index: int) -> str:
                 sizes[row["tool"]] = int(row["index_bytes"] or 0)
             if row["tool"] == "strongroom":
                 sizes["strongroom case (catalog, blobs, index)"] = int(row["index_bytes"] or 0)
+    if own_case is not None:  # a case reused, not ingested here (BENCH_*_CASE)
+        sizes["strongroom case (catalog, blobs, index)"] = own_case
     sizes["strongroom search index alone"] = own_index
     return ", ".join(f"{name} {size / 2**20:.1f} MiB" for name, size in sizes.items())
+
+
+def _number(path: Path) -> int | None:
+    return int(path.read_text()) if path.exists() else None
 
 
 def _inprocess(path: Path) -> list[str]:
@@ -77,9 +114,11 @@ def main() -> None:
         (
             "Command: `bash bench/search/run.sh` (queries in `bench/search/queries.tsv`; whole "
             "commands timed by hyperfine through `../shared/tools/bench_peers.sh`). Whole-command "
-            "figures include process start-up: a Python interpreter importing strongroom costs "
-            "most of strongroom's number there; the in-process figures are what the reading "
-            "room pays per request."
+            "figures include process start-up (a Python interpreter, click, tantivy and the "
+            "query modules: `search` on a case directory whose index is current reads the "
+            "catalog with stdlib sqlite3, not SQLAlchemy); the first page is the default output "
+            "(20 hits with snippets); the in-process figures are what the reading room pays per "
+            "request."
         ),
         "",
     ]
@@ -93,10 +132,14 @@ def main() -> None:
             "",
             "Whole command, median / p99 ms:",
             "",
-            *_whole_commands(set_dir / "peers"),
+            *_whole_commands(set_dir / "peers", set_dir / "page"),
             "",
             "Index size: "
-            + _index_sizes(set_dir / "peers", int((set_dir / "index_bytes.txt").read_text())),
+            + _index_sizes(
+                set_dir / "peers",
+                int((set_dir / "index_bytes.txt").read_text()),
+                _number(set_dir / "case_bytes.txt"),
+            ),
             "",
             "In process:",
             "",

@@ -21,6 +21,7 @@ from strongroom.catalog.threading import rethread, thread_of
 from strongroom.config import IngestPolicy
 from strongroom.custody import record_custody
 from strongroom.errors import CaseError, NotFound, UsageError
+from strongroom.index.hits import CatalogHits
 from strongroom.index.search import SearchResult, correspondents, count, run_search
 from strongroom.index.store import SearchIndex
 
@@ -285,7 +286,7 @@ class Case:
     # -- search -----------------------------------------------------------------------------
     def _current_index(self) -> SearchIndex:
         """The index, first brought up to date: repairs a crash between catalog and index."""
-        self.index.update(self.catalog)
+        self.index.catch_up(self.catalog)
         return self.index
 
     def thread_members(self, key: str) -> list[int]:
@@ -311,7 +312,7 @@ class Case:
         of them to items of those collections (None: the whole case)."""
         result = run_search(
             self._current_index(),
-            self.catalog,
+            CatalogHits(self.catalog),
             query,
             limit=limit,
             offset=offset,

@@ -1,34 +1,33 @@
 """The command line: parse, call the library, render. Errors are mapped to exit codes in
-`main` and nowhere else."""
+`main` and nowhere else.
+
+Start-up time is part of every command: the library (`strongroom.case`, which loads SQLAlchemy
+and every capability's tables) is imported by the commands that open a case, not here, so that
+`search` on a case directory can take the quick path (index/quick.py) without it.
+"""
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
 from strongroom import __version__
 from strongroom import commands as command_package
-from strongroom.analyze.forensics import render_forensics
-from strongroom.case import Case
-from strongroom.commands.common import case_root, err, out, print_json
-from strongroom.config import IngestPolicy
+from strongroom.commands import common
+from strongroom.commands.common import case_root, open_case, print_json
 from strongroom.errors import ExitStatus, StrongroomError, UsageError
+from strongroom.index.quick import QuickCase, open_quick
+
+
+def escape(text: str) -> str:
+    """rich's markup escape; rich is imported when output first needs it."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 class StrongroomGroup(click.Group):
@@ -43,6 +42,9 @@ class StrongroomGroup(click.Group):
         if self._extensions_loaded:
             return
         self._extensions_loaded = True
+        import importlib
+        import pkgutil
+
         names = sorted(info.name for info in pkgutil.iter_modules(command_package.__path__))
         for name in names:
             module = importlib.import_module(f"strongroom.commands.{name}")
@@ -91,8 +93,10 @@ def cli(ctx: click.Context, case: str | None) -> None:
 @click.pass_context
 def init(ctx: click.Context, blobs: Path | None, index: Path | None) -> None:
     """Create an empty case (a catalog, a blob store, room for the index)."""
+    from strongroom.case import Case
+
     case = Case.init(case_root(ctx), blobs=blobs, index=index)
-    err.print(f"created case [bold]{escape(case.location)}[/bold]")
+    common.err.print(f"created case [bold]{escape(case.location)}[/bold]")
 
 
 @cli.command()
@@ -126,13 +130,25 @@ def ingest(
 
     Exit status 3 means the run completed but some inputs or items failed; `report` lists them.
     """
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from strongroom.case import Case
+    from strongroom.config import IngestPolicy
+
     root = case_root(ctx)
     case = Case.open(root) if (root / "strongroom-case").exists() else Case.init(root)
     policy = IngestPolicy(cluster=cluster)
     if workers:
         policy = IngestPolicy(workers=workers, cluster=cluster)
     total = sum(_size(p) for p in paths)
-    if as_json or not err.is_terminal:
+    if as_json or not common.err.is_terminal:
         summary = case.ingest(list(paths), policy, collection=collection)
     else:
         with Progress(
@@ -142,7 +158,7 @@ def ingest(
             TransferSpeedColumn(),
             TextColumn("{task.fields[items]} items"),
             TimeRemainingColumn(),
-            console=err,
+            console=common.err,
         ) as bar:
             task = bar.add_task("ingest", total=total, items=0)
 
@@ -177,7 +193,7 @@ def _size(path: Path) -> int:
 @click.pass_context
 def report(ctx: click.Context, as_json: bool, only_failures: bool) -> None:
     """What came in, what failed and why."""
-    case = Case.open(case_root(ctx))
+    case = open_case(ctx)
     data = case.report()
     if as_json:
         print_json(data["failures"] if only_failures else data)
@@ -188,6 +204,8 @@ def report(ctx: click.Context, as_json: bool, only_failures: bool) -> None:
 
 
 def _print_report(data: dict[str, Any], this_run: dict[str, Any] | None = None) -> None:
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     for key in (
         "inputs",
@@ -205,17 +223,19 @@ def _print_report(data: dict[str, Any], this_run: dict[str, Any] | None = None) 
         table.add_row(label, ", ".join(f"{k} {v}" for k, v in sorted(data[key].items())))
     if this_run:
         table.add_row("this run", ", ".join(f"{k} {v}" for k, v in this_run.items()))
-    out.print(table)
+    common.out.print(table)
     if data["failed"]:
         _print_failures(data["failures"][:20])
         if data["failed"] > 20:
-            out.print(f"… and {data['failed'] - 20} more: strongroom report --failures")
+            common.out.print(f"… and {data['failed'] - 20} more: strongroom report --failures")
 
 
 def _print_failures(failures: list[dict[str, Any]]) -> None:
     for failure in failures:
         where = failure["source"] + (f" [{failure['locator']}]" if failure.get("locator") else "")
-        out.print(f"[red]{failure['status']}[/red] {escape(where)}: {escape(failure['reason'])}")
+        common.out.print(
+            f"[red]{failure['status']}[/red] {escape(where)}: {escape(failure['reason'])}"
+        )
 
 
 @cli.command()
@@ -230,17 +250,10 @@ def _print_failures(failures: list[dict[str, Any]]) -> None:
 @click.pass_context
 def show(ctx: click.Context, key: str, raw: bool, as_json: bool, forensics: bool) -> None:
     """Show an item by its number or sha256, or a conversation with thread:N."""
-    case = Case.open(case_root(ctx))
     if key.startswith("thread:"):
-        number = key.removeprefix("thread:")
-        if not number.isdigit():
-            raise UsageError(f"{key!r}: thread: takes an item number, e.g. thread:1234")
-        if as_json:
-            print_json(case.thread(int(number)))
-        else:
-            text = case.thread_text(int(number))
-            out.print(text or f"item {number} is not part of any thread", markup=False)
+        _show_thread(ctx, key, as_json)
         return
+    case = open_case(ctx)
     if raw:
         sys.stdout.buffer.write(case.raw(key))
         sys.stdout.buffer.flush()
@@ -250,43 +263,61 @@ def show(ctx: click.Context, key: str, raw: bool, as_json: bool, forensics: bool
         print_json(item["forensics"] if forensics else item)
         return
     if forensics:
+        from strongroom.analyze.forensics import render_forensics
+
         for line in render_forensics(item["forensics"]):
-            out.print(line, markup=False)
+            common.out.print(line, markup=False)
         return
     _print_item(item)
 
 
+def _show_thread(ctx: click.Context, key: str, as_json: bool) -> None:
+    number = key.removeprefix("thread:")
+    if not number.isdigit():
+        raise UsageError(f"{key!r}: thread: takes an item number, e.g. thread:1234")
+    num, quick = int(number), _quick(ctx)
+    if as_json:
+        thread = quick.thread(num) if quick else None
+        print_json(thread if thread is not None else open_case(ctx).thread(num))
+        return
+    text = quick.thread_text(num) if quick else None
+    if text is None:
+        text = open_case(ctx).thread_text(num)
+    text = text or f"item {number} is not part of any thread"
+    _print_lines([[(line, "")] for line in text.split("\n")])
+
+
 def _print_item(item: dict[str, Any]) -> None:
     record = item["record"]
-    out.print(
+    common.out.print(
         f"[bold]#{item['num']}[/bold] {item['kind']} ({item['format']}, {item['mime']}), "
         f"{item['size']} bytes, status {item['status']}"
         + (f": {item['reason']}" if item["reason"] else "")
     )
-    out.print(f"sha256 {item['sha256']}")
+    common.out.print(f"sha256 {item['sha256']}")
     for role, entries in (record.get("addresses") or {}).items():
         people = ", ".join(
             f"{e['name']} <{e['address']}>" if e["name"] else e["address"] for e in entries
         )
-        out.print(f"{role}: {people}", markup=False)
+        common.out.print(f"{role}: {people}", markup=False)
     if record.get("date"):
-        out.print(f"date: {record['date'].get('local') or record['date'].get('raw')}")
+        common.out.print(f"date: {record['date'].get('local') or record['date'].get('raw')}")
     if record.get("subject") is not None:
-        out.print(f"subject: {record['subject']}", markup=False)
+        common.out.print(f"subject: {record['subject']}", markup=False)
     for location in item["locations"]:
         where = location["path"] or f"item {location['parent']}"
-        out.print(f"found in: {escape(where)} \\[{escape(location['locator'])}]")
+        common.out.print(f"found in: {escape(where)} \\[{escape(location['locator'])}]")
     for defect in record.get("defects", []):
-        out.print(f"[yellow]defect[/yellow] {escape(defect)}")
+        common.out.print(f"[yellow]defect[/yellow] {escape(defect)}")
     for child in item["children"]:
-        out.print(
+        common.out.print(
             f"  child #{child['num']} {child['kind']} {escape(child['name'] or '')} "
             f"\\[{escape(child['locator'])}] {child['status']}",
             markup=True,
         )
     if item["text"]:
-        out.print()
-        out.print(item["text"][:4000], markup=False)
+        common.out.print()
+        common.out.print(item["text"][:4000], markup=False)
 
 
 @cli.command()
@@ -312,7 +343,7 @@ def search(
     (parentheses), prefix*, and fields: from: to: cc: bcc: participant: subject: body:
     attachment: filename: type: kind: id: msgid: thread: date:2016-05..2016-06 size:>1MB
     has:attachment is:defective. Addresses match by address, name words or @domain."""
-    case = Case.open(case_root(ctx))
+    case = _quick(ctx) or open_case(ctx)
     text = " ".join(query)
     if only_count:
         click.echo(case.count(text))
@@ -324,6 +355,13 @@ def search(
         _print_csv(result.hits)
     else:
         _print_hits(result.total, result.hits, offset)
+
+
+def _quick(ctx: click.Context) -> QuickCase | None:
+    """A case directory whose index is current, read without the catalog's SQLAlchemy layer
+    (index/quick.py); None for anything else (PostgreSQL, an index to repair): open the Case."""
+    location = (ctx.find_root().obj or {}).get("case")
+    return open_quick(location) if location else None
 
 
 def _print_csv(hits: list[dict[str, Any]]) -> None:
@@ -354,26 +392,49 @@ def _plain(snippet: str) -> str:
 
 
 def _print_hits(total: int, hits: list[dict[str, Any]], offset: int) -> None:
-    out.print(f"[bold]{total}[/bold] matching items" + (f", from {offset + 1}" if offset else ""))
+    import html
+    import re
+
+    lines: list[list[tuple[str, str]]] = [
+        [(str(total), "bold"), (" matching items" + (f", from {offset + 1}" if offset else ""), "")]
+    ]
     for hit in hits:
         who = hit.get("from_name") or hit.get("from") or ""
         title = hit.get("subject") or hit.get("name") or ""
         where = f" in #{hit['parent']}" if hit["kind"] == "attachment" and hit.get("parent") else ""
-        out.print(
-            f"[bold]#{hit['id']}[/bold] {hit['kind']}{where} {(hit.get('date') or '')[:10]} "
-            f"{escape(who)} — {escape(title)}"
+        date = (hit.get("date") or "")[:10]
+        lines.append(
+            [(f"#{hit['id']}", "bold"), (f" {hit['kind']}{where} {date} {who} — {title}", "")]
         )
         if hit.get("snippet"):
-            import html as html_module
-
-            marked = escape(
-                html_module.unescape(
-                    hit["snippet"].replace("<mark>", "\x00").replace("</mark>", "\x01")
-                )
-            )
-            marked = marked.replace("\x00", "[reverse]").replace("\x01", "[/reverse]")
             source = f"({hit['snippet_from']}) " if hit.get("snippet_from") else ""
-            out.print(f"    {escape(source)}{marked}")
+            # the snippet is HTML: escaped text, the matches in <mark> (odd pieces here)
+            parts = re.split(r"<mark>(.*?)</mark>", hit["snippet"])
+            marked = [
+                (html.unescape(part), "reverse" if n % 2 else "") for n, part in enumerate(parts)
+            ]
+            lines.append([(f"    {source}", ""), *marked])
+    _print_lines(lines)
+
+
+# What rich removes from text it prints (rich.control.STRIP_CONTROL_CODES).
+_CONTROL_CODES = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def _print_lines(lines: list[list[tuple[str, str]]]) -> None:
+    """Lines of (text, style) pieces, printed verbatim (no markup, no emoji codes): through rich
+    on a terminal, and as rich would print them to a pipe or a file without importing it there
+    (~30 ms of start-up)."""
+    environ = os.environ
+    if sys.stdout.isatty() or "FORCE_COLOR" in environ or environ.get("TTY_COMPATIBLE") == "1":
+        from rich.text import Text
+
+        for pieces in lines:
+            common.out.print(Text.assemble(*pieces))
+        return
+    for pieces in lines:
+        line = "".join(text for text, _style in pieces)
+        sys.stdout.write(line.translate(_CONTROL_CODES).expandtabs(8) + "\n")
 
 
 @cli.command()
@@ -397,16 +458,16 @@ def serve(ctx: click.Context, host: str, port: int, accounts: bool, behind_proxy
 
     from strongroom.web.app import ServeConfig, create_app
 
-    case = Case.open(case_root(ctx))
+    case = open_case(ctx)
     if not accounts and host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(
+        common.err.print(
             f"[yellow]warning:[/yellow] without --accounts anyone who reaches {host} reads "
             "the whole case"
         )
     config = ServeConfig(host=host, port=port, accounts=accounts, secure_cookies=behind_proxy)
     app = create_app(case, config)
     scheme = "https" if behind_proxy else "http"
-    err.print(
+    common.err.print(
         f"reading room for {case.location} at [bold]{scheme}://{host}:{port}/[/bold]"
         + (" with accounts" if accounts else "")
         + " (Ctrl-C stops)"
@@ -426,9 +487,9 @@ def serve(ctx: click.Context, host: str, port: int, accounts: bool, behind_proxy
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the catalog."""
-    case = Case.open(case_root(ctx))
+    case = open_case(ctx)
     count = case.reindex()
-    err.print(f"indexed {count} items")
+    common.err.print(f"indexed {count} items")
 
 
 @cli.command()
@@ -464,7 +525,7 @@ def demo(
         layout=layout,
     )
     manifest = build_dump(out_dir, spec)
-    err.print(
+    common.err.print(
         f"wrote {manifest.emails_written} emails and {manifest.attachments_written} "
         f"attachments to {out_dir}"
     )
@@ -474,9 +535,9 @@ def main() -> None:
     try:
         code = cli.main(standalone_mode=False)
     except StrongroomError as error:
-        err.print(f"[red]error:[/red] {error.message}", markup=True)
+        common.err.print(f"[red]error:[/red] {error.message}", markup=True)
         if error.hint:
-            err.print(f"hint: {error.hint}")
+            common.err.print(f"hint: {error.hint}")
         sys.exit(error.exit_status)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
@@ -484,16 +545,18 @@ def main() -> None:
         error.show()
         sys.exit(ExitStatus.USAGE)
     except click.exceptions.Abort:
-        err.print("aborted")
+        common.err.print("aborted")
         sys.exit(ExitStatus.ERROR)
     except BrokenPipeError:
         sys.exit(ExitStatus.OK)
     except KeyboardInterrupt:
-        err.print("interrupted; rerun the same command to complete the work")
+        common.err.print("interrupted; rerun the same command to complete the work")
         sys.exit(ExitStatus.ERROR)
     except Exception as error:
-        err.print(f"[red]internal error:[/red] {escape(f'{type(error).__name__}: {error}')}")
-        err.print("this is a bug in strongroom; rerun with STRONGROOM_DEBUG=1 for the traceback")
+        common.err.print(f"[red]internal error:[/red] {escape(f'{type(error).__name__}: {error}')}")
+        common.err.print(
+            "this is a bug in strongroom; rerun with STRONGROOM_DEBUG=1 for the traceback"
+        )
         if os.environ.get("STRONGROOM_DEBUG"):
             raise
         sys.exit(ExitStatus.ERROR)

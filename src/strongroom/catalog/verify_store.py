@@ -352,7 +352,13 @@ def finish_run(
         conn.execute(
             update(v.verify_runs)
             .where(v.verify_runs.c.id == run_id)
-            .values(finished_at=now(), checked=checked, seconds=seconds, counts=json.dumps(counts))
+            # sorted: the statuses come in the order workers finish, which no rerun repeats
+            .values(
+                finished_at=now(),
+                checked=checked,
+                seconds=seconds,
+                counts=json.dumps(counts, sort_keys=True),
+            )
         )
 
 

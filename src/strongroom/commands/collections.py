@@ -17,12 +17,6 @@ def collections_group() -> None:
     on a server with accounts a reader sees public collections and those granted to them."""
 
 
-def _record(ctx: click.Context, action: str, target: str, detail: dict[str, str]) -> None:
-    from strongroom.catalog.audit import local_actor, record
-
-    record(open_case(ctx).catalog, local_actor(), action, target, detail)
-
-
 @collections_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the collections as JSON.")
 @click.pass_context
@@ -55,10 +49,10 @@ def collections_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def collections_grant(ctx: click.Context, user: str, collection: str) -> None:
     """Let USER read COLLECTION."""
-    from strongroom.accounts.collections import grant
+    from strongroom.accounts.admin import grant_collection
+    from strongroom.catalog.audit import local_actor
 
-    grant(open_case(ctx).catalog, user, collection)
-    _record(ctx, "grant", collection, {"user": user})
+    grant_collection(open_case(ctx).catalog, local_actor(), user, collection)
     err.print(f"{escape(user)} may read {escape(collection)}")
 
 
@@ -68,10 +62,10 @@ def collections_grant(ctx: click.Context, user: str, collection: str) -> None:
 @click.pass_context
 def collections_revoke(ctx: click.Context, user: str, collection: str) -> None:
     """Take back USER's grant on COLLECTION."""
-    from strongroom.accounts.collections import revoke
+    from strongroom.accounts.admin import revoke_collection
+    from strongroom.catalog.audit import local_actor
 
-    revoke(open_case(ctx).catalog, user, collection)
-    _record(ctx, "revoke", collection, {"user": user})
+    revoke_collection(open_case(ctx).catalog, local_actor(), user, collection)
     err.print(f"{escape(user)} may no longer read {escape(collection)}")
 
 
@@ -81,10 +75,10 @@ def collections_revoke(ctx: click.Context, user: str, collection: str) -> None:
 @click.pass_context
 def collections_public(ctx: click.Context, collection: str, state: str) -> None:
     """Open COLLECTION to anonymous readers (on), or close it again (off)."""
-    from strongroom.accounts.collections import set_public
+    from strongroom.accounts.admin import make_public
+    from strongroom.catalog.audit import local_actor
 
-    set_public(open_case(ctx).catalog, collection, state == "on")
-    _record(ctx, "collection.public", collection, {"public": state})
+    make_public(open_case(ctx).catalog, local_actor(), collection, state == "on")
     err.print(f"{escape(collection)} is {'public' if state == 'on' else 'private'}")
 
 

@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
-from strongroom.case import Case, case_location
 from strongroom.errors import UsageError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from strongroom.case import Case
+
+# The consoles `out` and `err` are made on first use: importing rich costs ~25 ms of start-up,
+# which `search --count`, `--json` and `--csv` do without (cli.py reads them as common.out).
+_CONSOLES: dict[str, dict[str, Any]] = {"out": {}, "err": {"stderr": True}}
+
+
+def __getattr__(name: str) -> Console:
+    if name not in _CONSOLES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True, **_CONSOLES[name])
+    globals()[name] = console
+    return console
 
 
 def case_root(ctx: click.Context) -> Path:
     """The --case value: a directory, or a PostgreSQL URL carried as a Path that `Case.open`
     and `Case.init` read back (strongroom.case.case_location)."""
+    # The library is imported when a command opens a case: `search` may not need it.
+    from strongroom.case import case_location
+
     root = ctx.find_root().obj.get("case") if ctx.find_root().obj else None
     if not root:
         raise UsageError("no case given", hint="pass --case DIR or set STRONGROOM_CASE")
@@ -26,6 +43,8 @@ def case_root(ctx: click.Context) -> Path:
 
 
 def open_case(ctx: click.Context) -> Case:
+    from strongroom.case import Case
+
     return Case.open(case_root(ctx))
 
 

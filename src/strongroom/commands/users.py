@@ -44,11 +44,10 @@ def users_group() -> None:
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Add a user (the password is asked for twice, or read from standard input)."""
-    from strongroom.accounts.users import add_user
+    from strongroom.accounts.admin import add
+    from strongroom.catalog.audit import local_actor
 
-    case = open_case(ctx)
-    add_user(case.catalog, name, role, _password(password_stdin))
-    _record(ctx, "user.add", name, {"role": role})
+    add(open_case(ctx).catalog, local_actor(), name, role, _password(password_stdin))
     err.print(f"added {escape(name)} ({role})")
 
 
@@ -57,10 +56,10 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
 @click.pass_context
 def users_remove(ctx: click.Context, name: str) -> None:
     """Remove a user with their sessions, API tokens and grants."""
-    from strongroom.accounts.users import remove_user
+    from strongroom.accounts.admin import remove
+    from strongroom.catalog.audit import local_actor
 
-    remove_user(open_case(ctx).catalog, name)
-    _record(ctx, "user.remove", name, {})
+    remove(open_case(ctx).catalog, local_actor(), name)
     err.print(f"removed {escape(name)}")
 
 
@@ -70,10 +69,10 @@ def users_remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Set a user's password; their open sessions end."""
-    from strongroom.accounts.users import set_password
+    from strongroom.accounts.admin import change_password
+    from strongroom.catalog.audit import local_actor
 
-    set_password(open_case(ctx).catalog, name, _password(password_stdin))
-    _record(ctx, "user.passwd", name, {})
+    change_password(open_case(ctx).catalog, local_actor(), name, _password(password_stdin))
     err.print(f"changed the password of {escape(name)}")
 
 
@@ -83,10 +82,10 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
 @click.pass_context
 def users_role(ctx: click.Context, name: str, role: str) -> None:
     """Change a user's role."""
-    from strongroom.accounts.users import set_role
+    from strongroom.accounts.admin import change_role
+    from strongroom.catalog.audit import local_actor
 
-    set_role(open_case(ctx).catalog, name, role)
-    _record(ctx, "user.role", name, {"role": role})
+    change_role(open_case(ctx).catalog, local_actor(), name, role)
     err.print(f"{escape(name)} is now a {role}")
 
 

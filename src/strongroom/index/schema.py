@@ -15,6 +15,8 @@ import tantivy
 from strongroom.facts import VALUE_FIELDS, WORD_FIELDS
 
 INDEX_SCHEMA_VERSION = 5
+# Beside the index: its schema version, generation and the last item number indexed.
+MARKER = "strongroom-index.json"
 
 # Words of letters/digits; each CJK ideograph or kana is its own token, so a phrase query on
 # consecutive characters finds Chinese and Japanese text that has no spaces.

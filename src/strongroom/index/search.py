@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tantivy
 
-from strongroom.catalog.index_rows import attachment_texts, display_names, summaries, texts_for
-from strongroom.catalog.store import Catalog
 from strongroom.errors import UsageError
 from strongroom.index.schema import STEMMED, analyzers
-from strongroom.index.store import SearchIndex
 from strongroom.query.compile import Compiler, Terms
 from strongroom.query.parser import parse
+
+if TYPE_CHECKING:
+    from strongroom.catalog.store import Catalog
+
+# Nothing here imports the catalog's SQLAlchemy layer: the search command on a case directory
+# runs this module with hits read through index/quick.py (stdlib sqlite3) to start fast.
 
 SORTS = ("relevance", "date", "-date")
 FACETS = {
@@ -35,6 +40,28 @@ _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+")
 SNIPPET_WORDS = 28
 
 
+class Searchable(Protocol):
+    """An opened index: a SearchIndex (kept current from the catalog) or the quick path's."""
+
+    @property
+    def schema(self) -> tantivy.Schema: ...
+
+    @property
+    def index(self) -> tantivy.Index: ...
+
+
+class HitSource(Protocol):
+    """Where what a hit shows is read: its summary, and the text its snippet is cut from."""
+
+    def summaries(self, nums: list[int]) -> dict[int, dict[str, Any]]: ...
+
+    def texts(self, nums: list[int]) -> dict[int, str]: ...
+
+    def attachment_texts(self, parent: int) -> list[tuple[int, str, str]]:
+        """(num, name, text) of an email's attachments, in item order."""
+        ...
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -47,8 +74,8 @@ class SearchResult:
 
 
 def run_search(
-    index: SearchIndex,
-    catalog: Catalog,
+    index: Searchable,
+    source: HitSource,
     query: str,
     *,
     limit: int = 20,
@@ -69,9 +96,9 @@ def run_search(
         options["order"] = tantivy.Order.Asc if sort == "date" else tantivy.Order.Desc
     found = searcher.search(compiled, **options)
     nums = [searcher.doc(address)["num"][0] for _score, address in found.hits][:limit]
-    details = summaries(catalog, nums)
+    details = source.summaries(nums)
     hits = [details[n] for n in nums if n in details]
-    Snippets(catalog, compiler.terms, index).add(hits)
+    Snippets(source, compiler.terms).add(hits)
     result = SearchResult(query, _total(found), hits)
     if facets:
         result.facets = _facets(searcher, compiled)
@@ -79,7 +106,7 @@ def run_search(
 
 
 def count(
-    index: SearchIndex,
+    index: Searchable,
     query: str,
     thread_members: Callable[[str], list[int]],
     collections: frozenset[str] | None = None,
@@ -90,7 +117,7 @@ def count(
 
 
 def scoped(
-    index: SearchIndex, query: tantivy.Query, collections: frozenset[str] | None
+    index: Searchable, query: tantivy.Query, collections: frozenset[str] | None
 ) -> tantivy.Query:
     """`query` restricted to items of these collections (None: unrestricted). Applied to the
     query itself, so hits, totals, facets and aggregations all see the same items."""
@@ -128,8 +155,8 @@ def _facets(searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, Any]:
 class Snippets:
     """Highlighted fragments cut from the catalog's text around the first match."""
 
-    def __init__(self, catalog: Catalog, terms: Terms, index: SearchIndex) -> None:
-        self.catalog = catalog
+    def __init__(self, source: HitSource, terms: Terms) -> None:
+        self.source = source
         self.terms = terms
         self.stemmer = analyzers()[STEMMED]
         self._stems: dict[str, str] = {}
@@ -146,7 +173,7 @@ class Snippets:
         return self._stems[lower] in self.terms.stems
 
     def add(self, hits: list[dict[str, Any]]) -> None:
-        texts = texts_for(self.catalog, [hit["id"] for hit in hits])
+        texts = self.source.texts([hit["id"] for hit in hits])
         for hit in hits:
             hit["snippet"], hit["snippet_from"] = self._for(hit, texts.get(hit["id"], ""))
 
@@ -162,23 +189,28 @@ class Snippets:
             fragment = self.cut(text)
             if fragment:
                 return fragment, "attachment" if hit["kind"] == "attachment" else "body"
-        for num, name, attached in attachment_texts(self.catalog, hit["id"]):
+        for num, name, attached in self.source.attachment_texts(hit["id"]):
             fragment = self.cut(attached)
             if fragment:
                 return fragment, f"attachment #{num} {name}".strip()
         return html.escape(" ".join(text.split()[:SNIPPET_WORDS])), None
 
     def cut(self, text: str, *, whole: bool = False) -> str:
-        words = list(_WORD.finditer(text))
-        first = next((i for i, m in enumerate(words) if self.matches(m.group())), None)
-        if first is None:
+        # Words are read up to the end of the fragment, not to the end of a long text.
+        found = _WORD.finditer(text)
+        before: deque[re.Match[str]] = deque(maxlen=None if whole else SNIPPET_WORDS // 3)
+        for match in found:
+            if self.matches(match.group()):
+                break
+            before.append(match)
+        else:
             return ""
-        start = 0 if whole else max(0, first - SNIPPET_WORDS // 3)
-        end = len(words) if whole else min(len(words), start + SNIPPET_WORDS)
-        begin_char = words[start].start()
-        end_char = words[end - 1].end()
+        window = [*before, match]
+        window += found if whole else itertools.islice(found, SNIPPET_WORDS - len(window))
+        begin_char = window[0].start()
+        end_char = window[-1].end()
         pieces, cursor = [], begin_char
-        for match in words[start:end]:
+        for match in window:
             pieces.append(html.escape(text[cursor : match.start()]))
             escaped = html.escape(match.group())
             pieces.append(f"<mark>{escaped}</mark>" if self.matches(match.group()) else escaped)
@@ -190,7 +222,7 @@ class Snippets:
 
 
 def correspondents(
-    index: SearchIndex,
+    index: Searchable,
     catalog: Catalog,
     query: str,
     thread_members: Callable[[str], list[int]],
@@ -198,6 +230,8 @@ def correspondents(
     collections: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """People ranked by mail volume for a query, and who writes to whom (the network's edges)."""
+    from strongroom.catalog.index_rows import display_names  # the reading room's, not the CLI's
+
     compiled = Compiler(index.schema, query, thread_members).compile(parse(query))
     compiled = scoped(index, compiled, collections)
     spec = {

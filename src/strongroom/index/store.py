@@ -7,11 +7,13 @@ the marker not yet written) leaves no duplicates.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,16 +22,20 @@ import tantivy
 
 from strongroom.catalog.index_rows import iter_index_rows, max_num
 from strongroom.catalog.store import Catalog
+from strongroom.errors import StrongroomError
 from strongroom.index.schema import (
     FACT_VALUES,
     FACT_WORDS,
     INDEX_SCHEMA_VERSION,
+    MARKER,
     ROLES,
     analyzers,
     build_schema,
 )
 
-MARKER = "strongroom-index.json"
+# Held by the process writing the index (reading rooms, an ingest, `reindex` share one index):
+# Tantivy refuses a second writer with LockBusy rather than waiting for the first.
+WRITE_LOCK = ".strongroom-write.lock"
 # Memory per update stays flat: the writer's arena, plus one batch of items' text.
 WRITER_HEAP = 32_000_000
 ROW_BATCH = 64
@@ -51,6 +57,12 @@ _TYPES = {
     "application/json": "json",
     "application/zip": "zip",
 }
+
+
+class IndexBusy(StrongroomError):
+    """Another process has just emptied the index to rebuild it (`reindex`)."""
+
+    http_status = 503
 
 
 def short_type(item: dict[str, Any]) -> str:
@@ -78,6 +90,7 @@ class SearchIndex:
         self._generation = ""
         self._seen_update: Any = None  # the marker's updated_at when this reader last looked
         self._lock = threading.RLock()
+        self._held = False  # this process holds the write lock (`exclusive`)
 
     # -- opening ----------------------------------------------------------------------------
     def _marker(self) -> dict[str, Any]:
@@ -121,23 +134,49 @@ class SearchIndex:
             self._index.reload()
         self._seen_update = marker.get("updated_at")
         if self._index is None:
-            if marker.get("schema") != INDEX_SCHEMA_VERSION:
-                self._wipe()
-                marker = {}
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._index = tantivy.Index(self.schema, path=str(self.root), reuse=True)
-            for name, analyzer in analyzers().items():
-                self._index.register_tokenizer(name, analyzer)
-            if "generation" not in marker:
-                self._generation = uuid.uuid4().hex
-                self._write_marker(int(marker.get("last_num", 0)))
-            else:
-                self._generation = str(marker["generation"])
+            fresh = marker.get("schema") != INDEX_SCHEMA_VERSION or "generation" not in marker
+            with self._starting(fresh):
+                marker = self._marker() if fresh else marker
+                if marker.get("schema") != INDEX_SCHEMA_VERSION:
+                    self._wipe()
+                    marker = {}
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._index = tantivy.Index(self.schema, path=str(self.root), reuse=True)
+                for name, analyzer in analyzers().items():
+                    self._index.register_tokenizer(name, analyzer)
+                if "generation" not in marker:
+                    self._generation = uuid.uuid4().hex
+                    self._write_marker(int(marker.get("last_num", 0)))
+                else:
+                    self._generation = str(marker["generation"])
         return self._index
 
+    @contextmanager
+    def _starting(self, fresh: bool) -> Iterator[None]:
+        """Starting an index afresh (wiping an outdated one, a first marker) takes the write
+        lock: a reading room must not wipe what another process's `reindex` is building."""
+        if not fresh or self._held:
+            yield
+            return
+        with self.exclusive(wait=False) as mine:
+            if not mine:
+                raise IndexBusy(
+                    f"the search index in {self.root} is being rebuilt by another process",
+                    hint="try again in a moment",
+                )
+            yield
+
     def _wipe(self) -> None:
+        # What the directory holds, not the directory: it may be a mount point (a disk of its
+        # own on a machine that serves), which cannot be removed.
         if self.root.exists():
-            shutil.rmtree(self.root)
+            for entry in self.root.iterdir():
+                if entry.name == WRITE_LOCK:  # held by whoever wipes; others wait on it
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
         self._index = None
 
     def last_num(self) -> int:
@@ -145,10 +184,36 @@ class SearchIndex:
         return int(self._marker().get("last_num", 0))
 
     # -- writing ----------------------------------------------------------------------------
+    @contextmanager
+    def exclusive(self, wait: bool = True) -> Iterator[bool]:
+        """One writer at a time, among this process's threads and other processes; yields
+        False without waiting when `wait` is false and another holds it."""
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with (self.root / WRITE_LOCK).open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                    held = True
+                except BlockingIOError:
+                    held = False
+                self._held = held
+                try:
+                    yield held
+                finally:
+                    self._held = False
+                    if held:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
+
     def update(self, catalog: Catalog) -> int:
         """Index every item the catalog has past the marker; returns how many."""
-        with self._lock:  # one writer at a time; a second caller then finds nothing to do
+        with self.exclusive():  # one writer at a time; a second one then finds nothing to do
             return self._update(catalog)
+
+    def catch_up(self, catalog: Catalog) -> int:
+        """Before a search: `update`, unless another process is writing the index right now
+        (an ingest, another reading room): it is adding those items; search what is there."""
+        with self.exclusive(wait=False) as mine:
+            return self._update(catalog) if mine else 0
 
     def _update(self, catalog: Catalog) -> int:
         last = self.last_num()
@@ -160,7 +225,7 @@ class SearchIndex:
 
     def refresh(self, catalog: Catalog, nums: list[int]) -> int:
         """Re-index these items (their facts or status changed); returns how many."""
-        with self._lock:
+        with self.exclusive():
             return self._refresh(catalog, nums)
 
     def _refresh(self, catalog: Catalog, nums: list[int]) -> int:
@@ -211,8 +276,9 @@ class SearchIndex:
         writer.delete_documents_by_query(tantivy.Query.term_query(self.schema, "num", num))
 
     def rebuild(self, catalog: Catalog) -> int:
-        self._wipe()
-        return self.update(catalog)
+        with self.exclusive():
+            self._wipe()
+            return self._update(catalog)
 
     def _document(self, item: dict[str, Any]) -> tantivy.Document:
         doc = tantivy.Document()

@@ -5,7 +5,8 @@ stores them and makes tasks in a fixed order, and commits each batch's results i
 so item numbers are the ones a local run gives. Only `Dispatcher.handle_batch` runs on the
 workers, which read and write the case's blob store through a directory every node mounts at
 the same path (blob writes are tmp+rename and named by content, so a redone batch rewrites
-identical files harmlessly).
+identical files harmlessly). Workers never connect to the catalog: the driver, its single
+ordered writer, commits their results (docs/server.md says why: stable numbers, kill safety).
 
 A worker that dies mid-batch loses nothing: the scheduler hands its batches to another worker,
 and the catalog only ever holds committed results. A batch that keeps killing workers (dask's
