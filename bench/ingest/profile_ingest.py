@@ -36,16 +36,28 @@ TIMED = [
     ("strongroom.formats.rfc822", "", "walk"),  # the name rfc822 calls
     ("strongroom.formats.rfc822", "", "parse_addresses"),
     ("strongroom.ingest.worker", "Dispatcher", "_child"),
+    ("strongroom.ingest.worker", "Dispatcher", "store_input"),
     ("strongroom.catalog.store", "Catalog", "write"),
     ("strongroom.catalog.store", "Catalog", "input_done"),
     ("strongroom.catalog.store", "Catalog", "begin_input"),
+    ("strongroom.catalog.store", "Catalog", "begin_inputs"),
     ("strongroom.catalog.store", "Catalog", "item_num"),
     ("strongroom.catalog.store", "Catalog", "finish_inputs"),
     ("strongroom.catalog.store", "Catalog", "report"),
     ("strongroom.blobs", "BlobStore", "put_file"),
     ("strongroom.ingest.runner", "", "detect_blob"),
+    ("strongroom.ingest.runner", "IngestRun", "run"),
+    # the steps after the run, in the order Case.ingest takes them
+    ("strongroom.case", "", "record_custody"),
     ("strongroom.case", "", "rethread"),
+    ("strongroom.case", "Case", "verify"),
+    ("strongroom.case", "", "assign_inputs"),
+    ("strongroom.case", "", "analyse_case"),
+    ("strongroom.analyze.entities", "", "analyse_texts"),
+    ("strongroom.analyze.people", "", "analyse_people"),
     ("strongroom.index.store", "SearchIndex", "update"),
+    ("strongroom.index.store", "SearchIndex", "refresh"),
+    ("strongroom.case", "", "record_alerts"),
     ("concurrent.futures", "Future", "result"),  # with a pool: the driver waiting for workers
 ]
 

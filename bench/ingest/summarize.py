@@ -356,7 +356,85 @@ def _set_lines(bench: BenchSet, sets: dict[str, BenchSet]) -> list[str]:
         "",
     ]
     summary = verdict(bench)
-    return [*lines, *([summary] if summary else []), *case_facts(bench), *_code(bench.path), ""]
+    return [
+        *lines,
+        *([summary] if summary else []),
+        *case_facts(bench),
+        *_code(bench.path),
+        *_peers_kept(bench.path),
+        "",
+        *phase_lines(bench),
+    ]
+
+
+# Timers of the unprofiled pooled run (run.sh runs strongroom under profile_ingest.py --timers):
+# the run itself, then each step Case.ingest takes after it, in order.
+PHASES = (
+    ("IngestRun.run", "the run: walk, store, parse (workers), commit in order (driver)"),
+    ("Catalog.write", "- of which the driver's catalog writes, one transaction per batch"),
+    ("record_custody", "custody log (`record_custody`)"),
+    ("rethread", "conversation threads, recomputed (`rethread`)"),
+    ("Case.verify", "DKIM and ARC of the new emails (`verify`, a process pool)"),
+    ("assign_inputs", "collections (`assign_inputs`)"),
+    ("analyse_case", "analyses of the new items (`analyse_case`)"),
+    ("analyse_texts", "- entities (a process pool) and languages (lingua) of their texts"),
+    ("analyse_people", "- people: every address regrouped (`analyse_people`)"),
+    ("SearchIndex.update", "the Tantivy index of the new items (`SearchIndex.update`)"),
+    ("SearchIndex.refresh", "re-indexing items whose facts changed (`SearchIndex.refresh`)"),
+    ("record_alerts", "saved-search alerts (`record_alerts`)"),
+    ("Catalog.report", "the report before and after (`Catalog.report`)"),
+)
+
+
+def phase_lines(bench: BenchSet) -> list[str]:
+    """Where the wall time of the benchmark's own strongroom run went, step by step."""
+    runs = sorted(bench.path.glob("timers.own-*.json"))
+    runs = [r for r in runs if not r.stem.endswith("-noop")]
+    if not runs:
+        return []
+    timers = json.loads(runs[-1].read_text(encoding="utf-8"))
+    seconds, total = timers["seconds"], timers["total"]
+    lines = [
+        f"#### Where the wall time goes: {bench.name}",
+        "",
+        (
+            "The last strongroom run of the table above, with wall-clock timers around each step "
+            "(`profile_ingest.py --timers`, in the main process):"
+        ),
+        "",
+        "| step | wall s | share |",
+        "|---|--:|--:|",
+    ]
+    for name, label in PHASES:
+        if name in seconds:
+            value = seconds[name]
+            lines.append(f"| {label} | {value:.1f} | {100 * value / total:.0f}% |")
+    lines.append(f"| total | {total:.1f} | 100% |")
+    row = bench.rows.get("strongroom")
+    cpus = int(bench.facts.get("cpus", "0") or 0)
+    if row is not None and cpus:
+        wall, cpu = statistics.median(row.wall), statistics.median(row.cpu)
+        lines += [
+            "",
+            (
+                f"All of strongroom's processes used {cpu:.0f} CPU seconds in {wall:.0f} s: "
+                f"{100 * cpu / (wall * cpus):.0f}% of the {cpus} CPUs "
+                f"(the main process alone {timers.get('cpu', 0):.0f} s). The driver waited "
+                f"{seconds.get('Future.result', 0):.0f} s in all for worker processes' results."
+            ),
+        ]
+    return [*lines, ""]
+
+
+def _peers_kept(path: Path) -> list[str]:
+    """run.sh with BENCH_TOOLS leaving peers out keeps their rows from the earlier run."""
+    facts = read_facts(path / "peers-kept.txt")
+    if not facts:
+        return []
+    when = (facts.get("earlier run commit") or "?").split()[0]
+    tools = facts.get("tools", "peer").replace(",", " and ")
+    line = f"The {tools} rows are from the earlier run of this step (commit {when}); "
+    return [line + "only strongroom was rerun."]
 
 
 def _code(path: Path) -> list[str]:

@@ -43,6 +43,11 @@ class Profile:
 Part = tuple[str, list[tuple[str, str]], list[str]]
 WORKER_PARTS: list[Part] = [
     (
+        "hashing, copying and typing each input file (`Dispatcher.store_input`)",
+        [("ingest/worker.py", "store_input")],
+        ["Dispatcher.store_input"],
+    ),
+    (
         "re-parsing every header with `policy.default` to list defects (`rfc822._header_defects`)",
         [("formats/rfc822.py", "_header_defects")],
         ["_header_defects"],
@@ -70,31 +75,39 @@ WORKER_PARTS: list[Part] = [
 ]
 DRIVER_PARTS: list[Part] = [
     (
-        "catalog writes of parsed items, about 6 statements each (`Catalog.write`)",
+        (
+            "catalog writes of parsed items, a many-row statement per table and batch "
+            "(`Catalog.write`)"
+        ),
         [("catalog/store.py", "write")],
         ["Catalog.write"],
     ),
     (
-        "per-input catalog round trips (`input_done`, `begin_input`, `item_num`, `finish_inputs`)",
+        (
+            "inputs marked started and finished (`begin_inputs`, `begin_input`, `item_num`, "
+            "`finish_inputs`)"
+        ),
         [
             ("catalog/store.py", "input_done"),
             ("catalog/store.py", "begin_input"),
+            ("catalog/store.py", "begin_inputs"),
             ("catalog/store.py", "finish_inputs"),
         ],
         [
             "Catalog.input_done",
             "Catalog.begin_input",
+            "Catalog.begin_inputs",
             "Catalog.item_num (driver)",
             "Catalog.finish_inputs",
         ],
     ),
     (
-        "hashing and copying each input into `blobs/` (`BlobStore.put_file`)",
+        "hashing and copying inputs the driver opens itself, containers (`BlobStore.put_file`)",
         [("blobs.py", "put_file")],
         ["BlobStore.put_file"],
     ),
     (
-        "type detection, libmagic (`detect_blob`)",
+        "type detection of each input's first bytes (`detect_blob`)",
         [("ingest/worker.py", "detect_blob")],
         ["detect_blob"],
     ),
@@ -103,6 +116,21 @@ DRIVER_PARTS: list[Part] = [
         "conversation threads, after the run (`rethread`)",
         [("catalog/threading.py", "rethread")],
         ["rethread"],
+    ),
+    (
+        "custody log and collections, after the run (`record_custody`, `assign_inputs`)",
+        [("custody/events.py", "record_custody"), ("accounts/collections.py", "assign_inputs")],
+        ["record_custody", "assign_inputs"],
+    ),
+    (
+        "DKIM and ARC of new emails, after the run, a process pool (`verify`)",
+        [("strongroom/case.py", "verify")],
+        ["Case.verify"],
+    ),
+    (
+        "entities, languages, people of new items, after the run (`analyse_case`)",
+        [("analyze/entities.py", "analyse_case")],
+        ["analyse_case"],
     ),
     (
         "the Tantivy search index, after the run (`SearchIndex.update`)",
@@ -229,7 +257,8 @@ def profile_section(t: Timings, wall_note: str) -> list[str]:
         f"In one process, parsing takes {100 * worker / total:.0f}% of the time and the driver "
         f"{100 * driver / total:.0f}%. The three largest costs: "
         + "; ".join(f"{label}, {100 * value / total:.0f}%" for label, value in top)
-        + f". The driver's {driver:.1f} s stay serial whatever the number of workers, and on "
-        "this machine the workers share the cores with it. " + wall_note,
+        + f". The main process's {driver:.1f} s are serial whatever the number of parsing "
+        "workers (only `verify` and the entity analysis use process pools of their own), and "
+        "on this machine the workers share the cores with it. " + wall_note,
     ]
     return lines

@@ -101,12 +101,19 @@ class BlobStore:
         return sha, size
 
     def put_file(self, path: Path) -> tuple[str, int]:
+        sha, size, _data = self.store_file(path)
+        return sha, size
+
+    def store_file(self, path: Path) -> tuple[str, int, bytes | None]:
+        """Store a file; its bytes come back too when they fit in one read (most mail does),
+        so that a caller parsing it next need not read it again."""
         with path.open("rb") as handle:
             head = handle.read(CHUNK)
-            if len(head) < CHUNK:  # the whole file in one read: most mail is small
-                return self.put_bytes(head), len(head)
+            if len(head) < CHUNK:  # the whole file in one read
+                return self.put_bytes(head), len(head), head
             handle.seek(0)
-            return self.put_stream(handle)
+            sha, size = self.put_stream(handle)
+            return sha, size, None
 
     def iter_shas(self) -> Iterator[str]:
         for path in self.root.glob("??/??/*"):

@@ -134,6 +134,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A catalog of 100,000 mails is about 1 GB: SQLite's default 2 MB page cache made every
+    # index lookup of an ingest a read from the OS. 64 MB is an upper bound, filled as used.
+    cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoints (each an fsync of the catalog) every 40 MB of log instead of every 4 MB; a
+    # kill loses nothing either way (the log is in the file system), only power loss matters.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 

@@ -43,11 +43,48 @@ def _named_shas(results: list[Result]) -> set[str]:
     for result in results:
         if isinstance(result, FailureResult):
             shas.add(result.parent_sha)
-        else:
+        elif isinstance(result, ItemResult):
             shas.add(result.sha)
             if result.parent_sha:
                 shas.add(result.parent_sha)
     return shas
+
+
+def _item_row(item: ItemResult, record: dict[str, Any], at: str) -> dict[str, Any]:
+    date = record.get("date") or {}
+    from_list = (record.get("addresses") or {}).get("from") or []
+    return {
+        "sha256": item.sha,
+        "size": item.size,
+        "kind": item.kind,
+        "format": item.format,
+        "mime": item.mime,
+        "detected_by": item.detected_by,
+        "status": item.status,
+        "reason": item.reason,
+        "name": item.name,
+        "subject": record.get("subject"),
+        "date_utc": date.get("utc"),
+        "date_offset": date.get("offset"),
+        "message_id": record.get("message_id"),
+        "from_address": from_list[0]["address"].lower() if from_list else None,
+        "defect_count": len(item.defects),
+        "record": json.dumps(record, ensure_ascii=False, default=str),
+        "ingested_at": at,
+        "tool_version": __version__,
+    }
+
+
+def _item_facts(item: ItemResult, record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The item's searchable facts (author, creator...), and for a document the outcome of
+    its text extraction as the fact `extraction` (what `report` counts by)."""
+    values = {(field[:32], value[:2000]) for field, value in item.facts if value.strip()}
+    outcome = record.get("extraction")
+    if not isinstance(outcome, str) and item.format == "document":
+        outcome = "failed" if item.status == "ok" else item.status  # the parse never returned
+    if isinstance(outcome, str) and item.kind in ("document", "attachment"):
+        values.add(("extraction", outcome))
+    return sorted(values)
 
 
 @dataclass(frozen=True)
@@ -200,31 +237,48 @@ class Catalog:
 
     def begin_input(self, path: str, size: int, mtime_ns: int, known_id: int | None) -> int:
         """Mark an input `started` (a crash leaves it so); `known_id` if it was seen before."""
-        values = {
-            "size": size,
-            "mtime_ns": mtime_ns,
-            "status": "started",
-            "reason": None,
-            "started_at": now(),
-            "finished_at": None,
-        }
+        return self.begin_inputs([(path, size, mtime_ns, known_id)])[0]
+
+    def begin_inputs(self, inputs: list[tuple[str, int, int, int | None]]) -> list[int]:
+        """`begin_input` of (path, size, mtime_ns, known id) each, in one transaction; their
+        ids in the same order."""
+        at = now()
+        ids: list[int] = []
+        if not inputs:
+            return ids
         with self.engine.begin() as conn:
-            if known_id is not None:
-                conn.execute(self._statements.restart_input, {"input_id": known_id, **values})
-                return known_id
-            result = conn.execute(self._statements.insert_input, {"path": path, **values})
-            return int(result.inserted_primary_key[0])  # type: ignore[index]
+            for path, size, mtime_ns, known_id in inputs:
+                values = {
+                    "size": size,
+                    "mtime_ns": mtime_ns,
+                    "status": "started",
+                    "reason": None,
+                    "started_at": at,
+                    "finished_at": None,
+                }
+                if known_id is not None:
+                    conn.execute(self._statements.restart_input, {"input_id": known_id, **values})
+                    ids.append(known_id)
+                    continue
+                result = conn.execute(self._statements.insert_input, {"path": path, **values})
+                ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+        return ids
 
     def finish_inputs(self, outcomes: Iterable[tuple[int, str | None, str, str | None]]) -> None:
         """(input id, sha256, status, reason) for inputs whose every item is committed."""
+        with self.engine.begin() as conn:
+            self._finish_inputs(conn, outcomes)
+
+    def _finish_inputs(
+        self, conn: Connection, outcomes: Iterable[tuple[int, str | None, str, str | None]]
+    ) -> None:
         at = now()
         rows = [
             {"input_id": input_id, "sha256": sha, "status": status, "reason": reason, "at": at}
             for input_id, sha, status, reason in outcomes
         ]
         if rows:
-            with self.engine.begin() as conn:
-                conn.execute(self._statements.finish_input, rows)
+            conn.execute(self._statements.finish_input, rows)
 
     # -- items ------------------------------------------------------------------------------
     def item_num(self, sha: str, conn: Connection | None = None) -> int | None:
@@ -236,19 +290,63 @@ class Catalog:
                 row = own.execute(query, params).first()
         return None if row is None else int(row[0])
 
-    def write(self, results: list[Result]) -> None:
-        """Record a batch in one transaction: all of it or, after a crash, none of it.
+    def write(
+        self,
+        results: list[Result],
+        finished: Iterable[tuple[int, str | None, str, str | None]] = (),
+    ) -> None:
+        """Record a batch, and the inputs it completes (as `finish_inputs`), in one
+        transaction: all of it or, after a crash, none of it.
 
-        The numbers of every sha256 the batch names are read in one query, and the statements
-        are built once per catalog: per-row statement building was most of an ingest's
-        serial time."""
+        Each table gets one many-row statement per batch: the new items first, in the batch's
+        order (which fixes their numbers), then their numbers read back in one query, then
+        texts, addresses, facts, locations and failures. Statement by statement, this was most
+        of an ingest's serial time."""
         with self.engine.begin() as conn:
             nums = self._nums_of(conn, _named_shas(results))
+            self._insert_items(conn, results, nums)
+            locations: list[dict[str, Any]] = []
+            failures: list[dict[str, Any]] = []
             for result in results:
-                if isinstance(result, FailureResult):
-                    self._write_failure(conn, result, nums)
-                else:
-                    self._write_item(conn, result, nums)
+                if isinstance(result, ItemResult):
+                    parent = nums.get(result.parent_sha, 0) if result.parent_sha else 0
+                    locations.append(
+                        {
+                            "item_num": nums[result.sha],
+                            "input_id": result.input_id,
+                            "parent_num": parent,
+                            "locator": result.locator,
+                            "info": json.dumps(result.info, sort_keys=True, default=str),
+                        }
+                    )
+                    continue
+                if not isinstance(result, FailureResult):
+                    continue
+                container = nums.get(result.parent_sha)
+                if container is None:
+                    raise RuntimeError(f"failure recorded before its container {result.parent_sha}")
+                if result.locator:
+                    failures.append(
+                        {
+                            "parent_num": container,
+                            "locator": result.locator,
+                            "status": result.status,
+                            "reason": result.reason,
+                        }
+                    )
+                else:  # the container as a whole could not be opened
+                    conn.execute(
+                        update(s.items)
+                        .where(s.items.c.num == container)
+                        .values(status=result.status, reason=result.reason)
+                    )
+            for statement, rows in (
+                (self._statements.insert_location, locations),
+                (self._statements.insert_failure, failures),
+            ):
+                if rows:
+                    conn.execute(statement, rows)
+            self._finish_inputs(conn, finished)
 
     def _nums_of(self, conn: Connection, shas: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -259,112 +357,50 @@ class Catalog:
             found.update((row.sha256, int(row.num)) for row in conn.execute(query))
         return found
 
-    def _write_failure(
-        self, conn: Connection, failure: FailureResult, nums: dict[str, int]
-    ) -> None:
-        parent = nums.get(failure.parent_sha)
-        if parent is None:
-            raise RuntimeError(f"failure recorded before its container {failure.parent_sha}")
-        if not failure.locator:  # the container as a whole could not be opened
-            conn.execute(
-                update(s.items)
-                .where(s.items.c.num == parent)
-                .values(status=failure.status, reason=failure.reason)
-            )
+    def _insert_items(self, conn: Connection, results: list[Result], nums: dict[str, int]) -> None:
+        """Insert the batch's items not in `nums` (in batch order) and add their numbers."""
+        fresh: dict[str, ItemResult] = {}
+        for result in results:
+            if isinstance(result, ItemResult) and result.sha not in nums:
+                fresh.setdefault(result.sha, result)
+        if not fresh:
             return
+        records = {sha: {**item.record, "defects": item.defects} for sha, item in fresh.items()}
+        at = now()
         conn.execute(
-            self._statements.insert_failure,
-            {
-                "parent_num": parent,
-                "locator": failure.locator,
-                "status": failure.status,
-                "reason": failure.reason,
-            },
-        )
-
-    def _write_item(self, conn: Connection, item: ItemResult, nums: dict[str, int]) -> None:
-        num = nums.get(item.sha)
-        if num is None:
-            num = nums[item.sha] = self._insert_item(conn, item)
-        parent = nums.get(item.parent_sha, 0) if item.parent_sha else 0
-        conn.execute(
-            self._statements.insert_location,
-            {
-                "item_num": num,
-                "input_id": item.input_id,
-                "parent_num": parent,
-                "locator": item.locator,
-                "info": json.dumps(item.info, sort_keys=True, default=str),
-            },
-        )
-
-    def _insert_item(self, conn: Connection, item: ItemResult) -> int:
-        record = dict(item.record)
-        record["defects"] = item.defects
-        date = record.get("date") or {}
-        from_list = (record.get("addresses") or {}).get("from") or []
-        result = conn.execute(
             self._statements.insert_item,
-            {
-                "sha256": item.sha,
-                "size": item.size,
-                "kind": item.kind,
-                "format": item.format,
-                "mime": item.mime,
-                "detected_by": item.detected_by,
-                "status": item.status,
-                "reason": item.reason,
-                "name": item.name,
-                "subject": record.get("subject"),
-                "date_utc": date.get("utc"),
-                "date_offset": date.get("offset"),
-                "message_id": record.get("message_id"),
-                "from_address": from_list[0]["address"].lower() if from_list else None,
-                "defect_count": len(item.defects),
-                "record": json.dumps(record, ensure_ascii=False, default=str),
-                "ingested_at": now(),
-                "tool_version": __version__,
-            },
+            [_item_row(item, records[sha], at) for sha, item in fresh.items()],
         )
-        num = int(result.inserted_primary_key[0])  # type: ignore[index]
-        if item.text or item.html:
-            conn.execute(
-                self._statements.insert_text,
-                {"item_num": num, "body": item.text, "html": item.html},
+        nums.update(self._nums_of(conn, set(fresh)))
+        texts: list[dict[str, Any]] = []
+        addresses: list[dict[str, Any]] = []
+        facts: list[dict[str, Any]] = []
+        for sha, item in fresh.items():
+            num, record = nums[sha], records[sha]
+            if item.text or item.html:
+                texts.append({"item_num": num, "body": item.text, "html": item.html})
+            addresses.extend(
+                {
+                    "item_num": num,
+                    "role": role,
+                    "position": position,
+                    "name": entry["name"],
+                    "address": entry["address"],
+                    "address_key": entry["address"].lower(),
+                }
+                for role, entries in (record.get("addresses") or {}).items()
+                for position, entry in enumerate(entries)
             )
-        rows = [
-            {
-                "item_num": num,
-                "role": role,
-                "position": position,
-                "name": entry["name"],
-                "address": entry["address"],
-                "address_key": entry["address"].lower(),
-            }
-            for role, entries in (record.get("addresses") or {}).items()
-            for position, entry in enumerate(entries)
-        ]
-        if rows:
-            conn.execute(self._statements.insert_address, rows)
-        self._insert_facts(conn, num, item, record)
-        return num
-
-    def _insert_facts(
-        self, conn: Connection, num: int, item: ItemResult, record: dict[str, Any]
-    ) -> None:
-        """The item's searchable facts (author, creator...), and for a document the outcome of
-        its text extraction as the fact `extraction` (what `report` counts by)."""
-        values = {(field[:32], value[:2000]) for field, value in item.facts if value.strip()}
-        outcome = record.get("extraction")
-        if not isinstance(outcome, str) and item.format == "document":
-            outcome = "failed" if item.status == "ok" else item.status  # the parse never returned
-        if isinstance(outcome, str) and item.kind in ("document", "attachment"):
-            values.add(("extraction", outcome))
-        if values:
-            conn.execute(
-                self._statements.insert_fact,
-                [{"item_num": num, "field": f, "value": v} for f, v in sorted(values)],
+            facts.extend(
+                {"item_num": num, "field": f, "value": v} for f, v in _item_facts(item, record)
             )
+        for statement, rows in (
+            (self._statements.insert_text, texts),
+            (self._statements.insert_address, addresses),
+            (self._statements.insert_fact, facts),
+        ):
+            if rows:
+                conn.execute(statement, rows)
 
     # -- reading ----------------------------------------------------------------------------
     def find_item(self, key: str) -> dict[str, Any] | None:

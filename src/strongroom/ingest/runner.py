@@ -10,23 +10,25 @@ same as in an uninterrupted run.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
 from strongroom.catalog.store import Catalog
 from strongroom.config import IngestPolicy
 from strongroom.formats.base import ContainerError, Status
-from strongroom.formats.detect import HEAD_BYTES
-from strongroom.ingest.tasks import FailureResult, ItemResult, Result, Task
+from strongroom.formats.detect import HEAD_BYTES, Detection
+from strongroom.ingest.tasks import FailureResult, InputFailure, ItemResult, Result, Task
 from strongroom.ingest.walk import InputFile, walk_inputs
 from strongroom.ingest.worker import OLE_MAGIC, Dispatcher, detect_blob, init_worker, run_batch
 
 Progress = Callable[[int, int], None]  # (input bytes done, items committed)
 Wait = Callable[[], list[list[Result]]]
+BEGIN_CHUNK = 256  # inputs marked `started` per transaction
 
 
 class BatchExecutor(Protocol):
@@ -56,6 +58,8 @@ class RunStats:
 
     def count(self, batch: list[Result]) -> None:
         for result in batch:
+            if isinstance(result, InputFailure):
+                continue  # counted as a failed input by the driver
             self.results += 1
             if isinstance(result, FailureResult) or (
                 not result.known
@@ -94,6 +98,11 @@ class IngestRun:
         self._seq = 0
         self._pending: deque[_Pending] = deque()
         self._input_done_at: deque[tuple[int, int, str | None, int]] = deque()
+        # What workers found out about inputs they stored, kept while the input has entries
+        # in `_input_done_at` (more than one when overlapping paths name a file twice).
+        self._input_sha: dict[int, str] = {}
+        self._input_failed: dict[int, str] = {}
+        self._outstanding: dict[int, int] = {}
         self._bytes_done = 0
         self._pool: ProcessPoolExecutor | None = None
         self._known_inputs: dict[str, tuple[int, str, int | None, int | None]] = {}
@@ -112,9 +121,8 @@ class IngestRun:
         if self.executor is None and self.policy.workers > 1:
             self._pool = self._new_pool(self.policy.workers)
         try:
-            for input_file in walk_inputs(paths, self.exclude):
-                self.stats.inputs_seen += 1
-                self._ingest_input(input_file)
+            for input_file, input_id in self._begun(walk_inputs(paths, self.exclude)):
+                self._ingest_input(input_file, input_id)
             self._flush()
             while self._pending:
                 self._commit(self._pending.popleft())
@@ -127,22 +135,44 @@ class IngestRun:
                 opened.close()
         return self.stats
 
-    def _ingest_input(self, input_file: InputFile) -> None:
-        key = str(input_file.path)
-        known = self._known_inputs.get(key)
-        if known is not None and known[1:] == ("done", input_file.size, input_file.mtime_ns):
-            self.stats.inputs_skipped += 1
-            self._advance(input_file.size)
-            return
-        input_id = self.catalog.begin_input(
-            key, input_file.size, input_file.mtime_ns, known[0] if known else None
-        )
-        # The same file named twice in one run (overlapping paths) is then an update.
-        self._known_inputs[key] = (input_id, "started", input_file.size, input_file.mtime_ns)
+    def _begun(self, inputs: Iterable[InputFile]) -> Iterator[tuple[InputFile, int]]:
+        """The inputs to work on, each with its id, marked `started` a chunk at a time (one
+        transaction per chunk, not per file); unchanged finished ones are skipped here."""
+        walked = iter(inputs)
+        while chunk := list(islice(walked, BEGIN_CHUNK)):
+            todo: list[InputFile] = []
+            for input_file in chunk:
+                self.stats.inputs_seen += 1
+                known = self._known_inputs.get(str(input_file.path))
+                if known is not None and known[1:] == (
+                    "done",
+                    input_file.size,
+                    input_file.mtime_ns,
+                ):
+                    self.stats.inputs_skipped += 1
+                    self._advance(input_file.size)
+                else:
+                    todo.append(input_file)
+            # The same file named twice in one run (overlapping paths) is begun once per chunk.
+            unique = {str(f.path): f for f in todo}
+            rows = [
+                (key, f.size, f.mtime_ns, (self._known_inputs.get(key) or (None,))[0])
+                for key, f in unique.items()
+            ]
+            ids = dict(zip(unique, self.catalog.begin_inputs(rows), strict=True))
+            for key, f in unique.items():
+                self._known_inputs[key] = (ids[key], "started", f.size, f.mtime_ns)
+            for input_file in todo:
+                yield input_file, ids[str(input_file.path)]
+
+    def _ingest_input(self, input_file: InputFile, input_id: int) -> None:
         if "error" in input_file.info:
             self.stats.inputs_failed += 1
             reason = f"{input_file.path}: {input_file.info['error']}"
             self.catalog.finish_inputs([(input_id, None, "failed", reason)])
+            return
+        if self.executor is None and self._is_leaf(input_file):
+            self._leaf_input(input_file, input_id)
             return
         try:
             sha, size = self.dispatcher.blobs.put_file(input_file.path)
@@ -177,6 +207,37 @@ class IngestRun:
         if container and not (task.known and self.catalog.input_with_sha_done(sha)):
             self._explode_here(task)
         self._input_done_at.append((self._seq, input_id, sha, input_file.size))
+
+    def _is_leaf(self, input_file: InputFile) -> bool:
+        """Whether an input is one item, not a container (which this process explodes), by
+        its first bytes; False when it cannot be read (the usual path then records why)."""
+        try:
+            with input_file.path.open("rb") as handle:
+                head = handle.read(HEAD_BYTES)
+        except OSError:
+            return False
+        if head.startswith(OLE_MAGIC):  # Outlook or legacy Office: never a container
+            return True
+        return detect_blob(head, input_file.path.name).type not in self.dispatcher.containers
+
+    def _leaf_input(self, input_file: InputFile, input_id: int) -> None:
+        """A file that is one item: the worker stores it, detects its type and parses it, so
+        hashing and copying run in parallel. (A cluster's workers may not see the inputs'
+        paths; there the driver stores every input.)"""
+        task = Task(
+            sha="",
+            size=input_file.size,
+            name=input_file.path.name,
+            detection=_UNDETECTED,
+            role="document",
+            locator="file",
+            input_id=input_id,
+            info=input_file.info,
+            path=str(input_file.path),
+        )
+        self._add(task)
+        self._input_done_at.append((self._seq, input_id, None, input_file.size))
+        self._outstanding[input_id] = self._outstanding.get(input_id, 0) + 1
 
     def _explode_here(self, task: Task) -> None:
         """Large containers are exploded by the driver so their children spread over workers."""
@@ -244,16 +305,40 @@ class IngestRun:
                 results = entry.future.result()
             except BrokenProcessPool:
                 results = self._recover(entry)
-        flat = [result for group in results for result in group]
-        self.catalog.write(flat)
-        self.stats.count(flat)
-        finished = []
+        flat: list[Result] = []
+        for group in results:
+            for result in group:
+                if isinstance(result, InputFailure):
+                    self._input_failed[result.input_id] = result.reason
+                    self.stats.inputs_failed += 1
+                    continue
+                if (
+                    isinstance(result, ItemResult)
+                    and result.locator == "file"
+                    and result.input_id in self._outstanding
+                ):
+                    self._input_sha[result.input_id] = result.sha
+                flat.append(result)
+        finished: list[tuple[int, str | None, str, str | None]] = []
         while self._input_done_at and self._input_done_at[0][0] <= entry.seq:
             _seq, input_id, sha, size = self._input_done_at.popleft()
-            finished.append((input_id, sha, "done", None))
+            stored = self._input_sha.get(input_id)
+            failed = self._input_failed.get(input_id)
+            if sha is None:  # stored by a worker: forget it after its last entry
+                left = self._outstanding.pop(input_id) - 1
+                if left:
+                    self._outstanding[input_id] = left
+                else:
+                    self._input_sha.pop(input_id, None)
+                    self._input_failed.pop(input_id, None)
+            if failed is not None:
+                finished.append((input_id, None, "failed", failed))
+            else:
+                finished.append((input_id, sha or stored, "done", None))
             self._bytes_done += size
-        if finished:
-            self.catalog.finish_inputs(finished)
+        # The batch and the inputs it completes in one transaction.
+        self.catalog.write(flat, finished)
+        self.stats.count(flat)
         if self.progress is not None:
             self.progress(self._bytes_done, self.stats.results)
 
@@ -282,14 +367,22 @@ class IngestRun:
                 try:
                     results.extend(single.submit(run_batch, [task]).result())
                 except BrokenProcessPool:
-                    results.append([_crashed(task)])
+                    results.append([self._crashed(task)])
         self._pool = self._new_pool(self.policy.workers)
         for pending in self._pending:
             if pending.future is not None:
                 pending.future = self._pool.submit(run_batch, pending.tasks)
         return results
 
+    def _crashed(self, task: Task) -> Result:
+        if task.path is not None:  # an input the worker was to store: its bytes are kept
+            stored = self.dispatcher.store_input(task)
+            if isinstance(stored, InputFailure):
+                return stored
+            task = stored[0]
+        reason = "the worker process died while handling this item (crash or out of memory)"
+        return ItemResult.for_task(task, Status.FAILED, reason)
 
-def _crashed(task: Task) -> ItemResult:
-    reason = "the worker process died while handling this item (crash or out of memory)"
-    return ItemResult.for_task(task, Status.FAILED, reason)
+
+# What a worker-stored input is typed as until the worker has detected it on its bytes.
+_UNDETECTED = Detection("document", "application/octet-stream", "not yet detected")

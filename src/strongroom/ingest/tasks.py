@@ -24,6 +24,9 @@ class Task:
     info: dict[str, Any] = field(default_factory=dict)
     known: bool = False  # already in the catalog: only its new location is recorded
     explode: bool = True  # False: a container exploded by the driver, recorded only
+    # An input file the worker copies into the store first (then `sha` and `size` are its
+    # own, and `detection` is redone on the stored bytes); None: the blob is stored already.
+    path: str | None = None
 
 
 @dataclass
@@ -77,4 +80,12 @@ class FailureResult:
     reason: str
 
 
-Result = ItemResult | FailureResult
+@dataclass
+class InputFailure:
+    """An input file a worker could not read into the store: the input fails, not an item."""
+
+    input_id: int
+    reason: str
+
+
+Result = ItemResult | FailureResult | InputFailure

@@ -25,7 +25,7 @@ from strongroom.formats import registry
 from strongroom.formats.base import Child, ContainerError, Status
 from strongroom.formats.detect import HEAD_BYTES, Detection, detect
 from strongroom.formats.extract import ExtractOptions
-from strongroom.ingest.tasks import FailureResult, ItemResult, Result, Task
+from strongroom.ingest.tasks import FailureResult, InputFailure, ItemResult, Result, Task
 from strongroom.sources.archive import ArchiveLimits
 
 MAIL_TYPES = ("email", "msg")
@@ -103,10 +103,39 @@ class Dispatcher:
 
     def handle(self, task: Task) -> list[Result]:
         out: list[Result] = []
-        self._handle(task, out)
+        data = None
+        if task.path is not None:
+            stored = self.store_input(task)
+            if isinstance(stored, InputFailure):
+                return [stored]
+            task, data = stored
+        self._handle(task, out, data)
         return out
 
-    def _handle(self, task: Task, out: list[Result]) -> None:
+    def store_input(self, task: Task) -> tuple[Task, bytes | None] | InputFailure:
+        """Copy an input file into the store and detect its type on the stored bytes. The
+        driver hands this out with the parse so that hashing and copying run in parallel."""
+        assert task.path is not None
+        path = Path(task.path)
+        try:
+            sha, size, data = self.blobs.store_file(path)
+            if data is None:
+                with self.blobs.open(sha) as handle:
+                    head = handle.read(HEAD_BYTES)
+                full = self.blobs.read(sha) if head.startswith(OLE_MAGIC) else head
+            else:
+                full = data
+        except OSError as error:
+            return InputFailure(task.input_id, f"cannot read {path}: {error.strerror or error}")
+        detection = detect_blob(full, task.name)
+        if detection.type in self.containers:
+            role = "container"
+        else:
+            role = "email" if detection.type in MAIL_TYPES else "document"
+        stored = replace(task, sha=sha, size=size, detection=detection, role=role, path=None)
+        return stored, data
+
+    def _handle(self, task: Task, out: list[Result], data: bytes | None = None) -> None:
         detection = task.detection
         result = ItemResult.for_task(task, Status.OK)
         out.append(result)
@@ -119,7 +148,7 @@ class Dispatcher:
                 if task.explode:
                     self._explode(task, result, out)
             else:
-                self._parse(task, result, out)
+                self._parse(task, result, out, data)
         except ContainerError as error:
             result.status, result.reason = error.status, str(error)
         except ItemTimeout as error:
@@ -139,8 +168,11 @@ class Dispatcher:
         for child in container.explode(self.blobs.path(task.sha)):
             self._child(task, result, child, out)
 
-    def _parse(self, task: Task, result: ItemResult, out: list[Result]) -> None:
-        data = self.blobs.read(task.sha)
+    def _parse(
+        self, task: Task, result: ItemResult, out: list[Result], data: bytes | None = None
+    ) -> None:
+        if data is None:
+            data = self.blobs.read(task.sha)
         with time_limit(self.policy.item_timeout_s):
             parsed = self.formats[task.detection.type].parse(data, task.name)
         if parsed.kind == "email" and task.role != "email":
