@@ -25,7 +25,7 @@ from strongroom.analyze.people import (
     x_header_names,
 )
 from strongroom.case import Case
-from strongroom.catalog import tables_people as tp
+from strongroom.catalog import people_store as tp
 from strongroom.catalog.audit import events
 from strongroom.catalog.index_rows import texts_for
 from strongroom.config import IngestPolicy

@@ -10,7 +10,7 @@ import pytest
 from strongroom.analyze.entities import item_entities
 from strongroom.analyze.people import list_people, person
 from strongroom.case import Case
-from strongroom.catalog import tables_people as tp
+from strongroom.catalog import people_store as tp
 from strongroom.config import IngestPolicy
 
 pytestmark = pytest.mark.conformance

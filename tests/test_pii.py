@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import select
 
 from strongroom.case import Case
+from strongroom.catalog import pii_store as store
 from strongroom.catalog import schema as s
-from strongroom.catalog import tables_pii as store
 from strongroom.catalog.audit import events
 from strongroom.config import IngestPolicy
 from strongroom.demo import DemoManifest, DemoSpec, build_dump

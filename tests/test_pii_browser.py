@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from strongroom.case import Case
-from strongroom.catalog import tables_pii as store
+from strongroom.catalog import pii_store as store
 from strongroom.catalog.audit import events
 from strongroom.config import IngestPolicy
 from strongroom.demo import DemoSpec, build_dump

@@ -32,8 +32,8 @@ from sqlalchemy import func, select  # noqa: E402
 from tests.test_pii_samples import SAMPLES, WORDS, score  # noqa: E402
 
 from strongroom.case import Case  # noqa: E402
+from strongroom.catalog import pii_store as store  # noqa: E402
 from strongroom.catalog import schema as s  # noqa: E402
-from strongroom.catalog import tables_pii as store  # noqa: E402
 from strongroom.config import IngestPolicy  # noqa: E402
 from strongroom.demo import REFERENCE, DemoSpec, build_dump  # noqa: E402
 from strongroom.demo.manifest import MANIFEST_NAME  # noqa: E402

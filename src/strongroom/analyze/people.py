@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.analyze.forensics import organizational_domain
-from strongroom.catalog import tables_people as tp
+from strongroom.catalog import people_store as tp
 from strongroom.catalog.audit import record
 from strongroom.catalog.store import Catalog
 from strongroom.errors import NotFound, UsageError

@@ -63,7 +63,7 @@ def grouped_people(
     """{address key: person} for those of `keys` whose person has more than one address (as
     seen within `scope`, if given: a viewer learns only the addresses and names in scope).
     A person: {"id", "name", "addresses", "names"}."""
-    from strongroom.catalog import tables_people as tp
+    from strongroom.catalog import people_store as tp
 
     owners = tp.persons_of(case.catalog, sorted(set(keys)))
     visible = None

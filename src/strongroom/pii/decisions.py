@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from strongroom.annotate.hits import matching_nums
 from strongroom.catalog import audit
-from strongroom.catalog import tables_pii as store
+from strongroom.catalog import pii_store as store
 from strongroom.catalog.index_rows import texts_for
 from strongroom.errors import NotFound, UsageError
 from strongroom.pii.plan import RedactionPlan

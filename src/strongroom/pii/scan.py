@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import Any
 
-from strongroom.catalog import tables_pii as store
+from strongroom.catalog import pii_store as store
 from strongroom.catalog.store import Catalog
 from strongroom.index.store import SearchIndex
 from strongroom.parallel import pool_map_unordered

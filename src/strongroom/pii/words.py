@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from strongroom.catalog import audit
-from strongroom.catalog import tables_pii as store
+from strongroom.catalog import pii_store as store
 from strongroom.catalog.store import Catalog
 from strongroom.errors import NotFound, UsageError
 from strongroom.pii.detect import TYPES, WORD_LIST_NAME

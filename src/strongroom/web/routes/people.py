@@ -19,7 +19,7 @@ from strongroom.analyze.people import (
     undo,
 )
 from strongroom.case import Case
-from strongroom.catalog import tables_people as tp
+from strongroom.catalog import people_store as tp
 from strongroom.web.access import CurrentViewer, Viewer
 from strongroom.web.common import ItemNumber, Page
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from strongroom.case import Case
-from strongroom.catalog import tables_pii as store
+from strongroom.catalog import pii_store as store
 from strongroom.pii.decisions import DECISIONS, Filter, Readable, decide, decide_bulk, review
 from strongroom.web.access import CurrentViewer, Viewer
 from strongroom.web.common import Page
