@@ -260,6 +260,21 @@ def test_search_index_finds_words_not_values(
         assert len(groups) == 1 or not set.intersection(*groups), planted.value
 
 
+def test_unsigned_release_manifest_checks_as_unsigned_not_corrupt(release: Path) -> None:
+    """A release made without a custody key: its item lines still match its Merkle root and
+    count; the check says it is unsigned, not that its lines are broken."""
+    manifest = release / "custody" / "manifest.jsonl"
+    result = check_manifest(manifest, pinned_key=b"\x00" * 32)
+    assert not result.signed and result.root_ok and not result.signature_ok
+    assert result.items == len(manifest.read_bytes().splitlines()) - 1
+    assert result.key_pinned is False and not result.valid
+    assert len(result.errors) == 1 and "unsigned" in result.errors[0]
+    tampered = release.parent / "tampered.jsonl"
+    lines = manifest.read_bytes().splitlines(keepends=True)
+    tampered.write_bytes(b"".join([lines[1], lines[0], *lines[2:]]))
+    assert not check_manifest(tampered).root_ok
+
+
 def test_signed_release_checks_and_reruns_replace_it(
     demo: tuple[Path, DemoManifest, Case], tmp_path: Path
 ) -> None:

@@ -121,7 +121,8 @@ def check(
 def _print_check(result: dict[str, Any]) -> None:
     verdict = "[green]valid[/green]" if result["valid"] else "[red]NOT VALID[/red]"
     out.print(f"{escape(result['manifest'])}: {verdict}, {result['items']} items")
-    out.print(f"signature {'ok' if result['signature_ok'] else 'FAILED'}", markup=False)
+    signature = "ok" if result["signature_ok"] else "FAILED"
+    out.print(f"signature {signature if result['signed'] else 'none (unsigned)'}", markup=False)
     out.print(f"merkle root {result['merkle_root']} {'ok' if result['root_ok'] else 'DIFFERS'}")
     out.print(f"key fingerprint {result['key_fingerprint']}", markup=False)
     if result["key_pinned"] is not None:

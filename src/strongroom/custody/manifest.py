@@ -142,6 +142,7 @@ class CheckResult:
     created_at: str | None = None
     key_fingerprint: str | None = None
     key_pinned: bool | None = None  # None: no --pubkey given
+    signed: bool = True  # False: the trailer says no key signed it (a release made without one)
     signature_ok: bool = False
     root_ok: bool = False
     files: dict[str, Any] | None = None  # with --blobs: present, missing, unknown
@@ -249,23 +250,34 @@ def check_manifest(
             tail.append(line)
             if len(tail) > 2:
                 items.add(tail.popleft())
+    result.signed = not (tail and _unsigned_trailer(tail[-1]))
+    while not result.signed and len(tail) > 1:  # no signature line: the rest are items
+        items.add(tail.popleft())
     items.finish()
     if saw_cr:
         result.errors.append("the manifest contains CR characters (line endings were changed)")
     if not ends_with_newline:
         result.errors.append("the manifest does not end with a newline (truncated?)")
-    if len(tail) < 2:
+    if not result.signed:
+        trailer = _json_line(tail[0], "the trailer line", result) or {}
+        result.errors.append(
+            "the manifest is unsigned (made without a custody key): its lines can be checked "
+            "against its Merkle root, but no key vouches for them"
+        )
+        public = None
+    elif len(tail) < 2:
         result.errors.append("the manifest has no trailer and signature lines")
         return result
-    trailer_line, signature_line = tail
-    trailer = _json_line(trailer_line, "the trailer line", result) or {}
-    sig = _json_line(signature_line, "the signature line", result) or {}
+    else:
+        trailer_line, signature_line = tail
+        trailer = _json_line(trailer_line, "the trailer line", result) or {}
+        sig = _json_line(signature_line, "the signature line", result) or {}
+        public = _check_signature(trailer_line, trailer, sig, result)
     if trailer.get("type") != "trailer" or trailer.get("format") != FORMAT:
         result.errors.append(f"the trailer is not a {FORMAT} trailer")
-    public = _check_signature(trailer_line, trailer, sig, result)
     if pinned_key is not None:
         result.key_pinned = public == pinned_key
-        if not result.key_pinned:
+        if not result.key_pinned and result.signed:
             result.errors.append("signed with a different key than the one given with --pubkey")
     result.created_at = trailer.get("created_at")
     result.items = items.builder.count
@@ -280,6 +292,16 @@ def check_manifest(
     if blobs_dir is not None and items.by_sha is not None:
         result.files = _match_files(blobs_dir, items.by_sha)
     return result
+
+
+def _unsigned_trailer(line: bytes) -> bool:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(value, dict) and value.get("type") == "trailer" and value.get("signed") is False
+    )
 
 
 def _match_files(directory: Path, by_sha: dict[str, list[int]]) -> dict[str, Any]:
