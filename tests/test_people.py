@@ -25,7 +25,7 @@ from strongroom.analyze.people import (
     x_header_names,
 )
 from strongroom.case import Case
-from strongroom.catalog import people_store as tp
+from strongroom.catalog import people_store
 from strongroom.catalog.audit import events
 from strongroom.catalog.index_rows import texts_for
 from strongroom.config import IngestPolicy
@@ -203,8 +203,10 @@ def test_demo_namesakes_are_suggested_not_merged(demo: Case) -> None:
     namesakes = [sorted(a) for a in names.values() if len(a) > 1]
     assert namesakes  # the demo's cast has one (two different people named Percy Underhill)
     for a, b in namesakes:
-        assert tp.person_of_address(demo.catalog, a) != tp.person_of_address(demo.catalog, b)
-        shown = person(demo.catalog, tp.person_of_address(demo.catalog, a) or 0)
+        assert people_store.person_of_address(demo.catalog, a) != people_store.person_of_address(
+            demo.catalog, b
+        )
+        shown = person(demo.catalog, people_store.person_of_address(demo.catalog, a) or 0)
         assert any({s["a"], s["b"]} == {a, b} for s in shown["suggestions"])
 
 
@@ -224,25 +226,31 @@ def test_person_and_org_facts_are_searchable(demo: Case) -> None:
 
 def test_merge_split_and_undo_are_recorded_and_survive_reanalysis(demo: Case) -> None:
     a, b = "a.voronov@volga-courier.example", "v.klimova@nevsky-post.example"
-    before_a = tp.person_of_address(demo.catalog, a)
+    before_a = people_store.person_of_address(demo.catalog, a)
     merged = merge(demo.catalog, a, b, "tester", "same desk")
     demo.index.refresh(demo.catalog, merged["stats"].changed)
-    joined = tp.person_of_address(demo.catalog, a)
-    assert joined == tp.person_of_address(demo.catalog, b)
+    joined = people_store.person_of_address(demo.catalog, a)
+    assert joined == people_store.person_of_address(demo.catalog, b)
     links = person(demo.catalog, joined or 0)["links"]
     assert [link["rule"] for link in links] == ["user"]
     assert "tester" in links[0]["reason"]
     assert demo.count(f"person:{joined}") == demo.count(f"participant:{a} OR participant:{b}")
     analyse_people(demo.catalog)  # re-analysis keeps the user's decision
-    assert tp.person_of_address(demo.catalog, a) == tp.person_of_address(demo.catalog, b)
+    assert people_store.person_of_address(demo.catalog, a) == people_store.person_of_address(
+        demo.catalog, b
+    )
     split_off = split(demo.catalog, b, "tester")
-    assert tp.person_of_address(demo.catalog, a) != tp.person_of_address(demo.catalog, b)
+    assert people_store.person_of_address(demo.catalog, a) != people_store.person_of_address(
+        demo.catalog, b
+    )
     undo(demo.catalog, split_off["decision"], "tester")
-    assert tp.person_of_address(demo.catalog, a) == tp.person_of_address(demo.catalog, b)
+    assert people_store.person_of_address(demo.catalog, a) == people_store.person_of_address(
+        demo.catalog, b
+    )
     undone = undo(demo.catalog, merged["decision"], "tester")
     demo.index.refresh(demo.catalog, undone["stats"].changed)
-    assert tp.person_of_address(demo.catalog, a) == before_a
-    assert tp.person_of_address(demo.catalog, b) != before_a
+    assert people_store.person_of_address(demo.catalog, a) == before_a
+    assert people_store.person_of_address(demo.catalog, b) != before_a
     assert demo.count(f"person:{before_a}") == demo.count(f"participant:{a}")
     actions = [e["action"] for e in events(demo.catalog, "people.")]
     assert actions[:4] == ["people.undo", "people.undo", "people.split", "people.merge"]
@@ -309,7 +317,7 @@ def test_merge_split_and_undo_from_the_person_page(demo: Case) -> None:
 
     a, b = "h.girard@rive-gauche-media.example", "a.rousseau@rive-gauche-media.example"
     client = TestClient(create_app(demo))
-    first = tp.person_of_address(demo.catalog, a)
+    first = people_store.person_of_address(demo.catalog, a)
     page = client.get(f"/people/{first}")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None and "Correct this grouping" in page.text
@@ -320,8 +328,8 @@ def test_merge_split_and_undo_from_the_person_page(demo: Case) -> None:
         follow_redirects=False,
     )
     assert merged.status_code == 303
-    joined = tp.person_of_address(demo.catalog, b)
-    assert joined == tp.person_of_address(demo.catalog, a)
+    joined = people_store.person_of_address(demo.catalog, b)
+    assert joined == people_store.person_of_address(demo.catalog, a)
     assert merged.headers["location"] == f"/people/{joined}"
     assert demo.count(f"person:{joined}") == demo.count(f"participant:{a} OR participant:{b}")
     shown = client.get(f"/people/{joined}.json").json()
@@ -331,7 +339,9 @@ def test_merge_split_and_undo_from_the_person_page(demo: Case) -> None:
         "/people/split", data={"csrf": csrf, "address": b}, follow_redirects=False
     )
     assert split_off.status_code == 303
-    assert tp.person_of_address(demo.catalog, a) != tp.person_of_address(demo.catalog, b)
+    assert people_store.person_of_address(demo.catalog, a) != people_store.person_of_address(
+        demo.catalog, b
+    )
     undone = client.post(
         f"/people/decisions/{decision['id']}/undo",
         data={"csrf": csrf, "address": a},
@@ -342,7 +352,9 @@ def test_merge_split_and_undo_from_the_person_page(demo: Case) -> None:
     assert [d["revoked_by"] for d in decisions(demo.catalog) if d["id"] == decision["id"]] == [
         "local"
     ]
-    assert tp.person_of_address(demo.catalog, a) != tp.person_of_address(demo.catalog, b)
+    assert people_store.person_of_address(demo.catalog, a) != people_store.person_of_address(
+        demo.catalog, b
+    )
     assert client.post("/people/split", data={"address": b}).status_code == 403  # no token
     unknown = client.post("/people/split", data={"csrf": csrf, "address": "x@nowhere.example"})
     assert unknown.status_code == 404

@@ -10,7 +10,7 @@ import pytest
 from strongroom.analyze.entities import item_entities
 from strongroom.analyze.people import list_people, person
 from strongroom.case import Case
-from strongroom.catalog import people_store as tp
+from strongroom.catalog import people_store
 from strongroom.config import IngestPolicy
 
 pytestmark = pytest.mark.conformance
@@ -24,7 +24,7 @@ def enron(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> Case:
 
 
 def _person(case: Case, address: str) -> int:
-    found = tp.person_of_address(case.catalog, address)
+    found = people_store.person_of_address(case.catalog, address)
     assert found is not None, address
     return found
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.analyze.forensics import organizational_domain
-from strongroom.catalog import people_store as tp
+from strongroom.catalog import people_store
 from strongroom.catalog.audit import record
 from strongroom.catalog.store import Catalog
 from strongroom.errors import NotFound, UsageError
@@ -444,19 +444,23 @@ class PeopleStats:
 def analyse_people(catalog: Catalog) -> PeopleStats:
     """Read new emails' names and replies, regroup every address, rewrite changed facts."""
     read = 0
-    for batch in tp.pending_emails(catalog, VERSION):
-        tp.write_extraction(
+    for batch in people_store.pending_emails(catalog, VERSION):
+        people_store.write_extraction(
             catalog,
             VERSION,
             [(i["num"], reply_ids(i["record"]), x_header_names(i["record"])) for i in batch],
         )
         read += len(batch)
-    previous, highest = tp.previous_grouping(catalog)
+    previous, highest = people_store.previous_grouping(catalog)
     grouping = group(
-        tp.address_rows(catalog), tp.replies(catalog), tp.decisions(catalog), previous, highest
+        people_store.address_rows(catalog),
+        people_store.replies(catalog),
+        people_store.decisions(catalog),
+        previous,
+        highest,
     )
-    tp.write_grouping(catalog, grouping.persons, grouping.links, grouping.retired)
-    changed = tp.write_item_facts(catalog, grouping.facts)
+    people_store.write_grouping(catalog, grouping.persons, grouping.links, grouping.retired)
+    changed = people_store.write_item_facts(catalog, grouping.facts)
     rules = Counter(link["rule"] for link in grouping.links if link["applied"])
     return PeopleStats(
         emails_read=read,
@@ -469,32 +473,32 @@ def analyse_people(catalog: Catalog) -> PeopleStats:
     )
 
 
-def list_people(catalog: Catalog, scope: tp.Scope = None) -> list[dict[str, Any]]:
+def list_people(catalog: Catalog, scope: people_store.Scope = None) -> list[dict[str, Any]]:
     """Everyone, or (`scope`: collections) everyone seen on items in those collections, with
     only what those items show of them."""
-    return tp.person_rows(catalog, scope)
+    return people_store.person_rows(catalog, scope)
 
 
-def person(catalog: Catalog, person_id: int, scope: tp.Scope = None) -> dict[str, Any]:
+def person(catalog: Catalog, person_id: int, scope: people_store.Scope = None) -> dict[str, Any]:
     """One person: addresses with names, why they are grouped, mail by month, first and last
     message, and the people written to and heard from most. Within `scope` (collections):
     only what items there show, no grouping evidence (it may quote mail outside the scope),
     and no such person when none of their addresses is on such an item."""
-    row = tp.person_row(catalog, person_id)
+    row = people_store.person_row(catalog, person_id)
     if row is None:
         raise NotFound(f"no person {person_id} in this case", hint="strongroom people list")
     if scope is not None:
-        seen = tp.within_scope(row, tp.visible_addresses(catalog, scope))
+        seen = people_store.within_scope(row, people_store.visible_addresses(catalog, scope))
         if seen is None or not row["active"]:
             raise NotFound(f"no person {person_id} in this case", hint="strongroom people list")
         row = {**seen, "links": [], "suggestions": []}
     if not row["active"]:
         return {**row, "addresses": [], "links": [], "suggestions": [], "activity": None}
     keys = [a["address"] for a in row["addresses"]]
-    activity = tp.activity(catalog, keys, scope)
+    activity = people_store.activity(catalog, keys, scope)
     others: dict[str, Any] = defaultdict(lambda: {"sent_to": 0, "received_from": 0})
     directions = {d: activity.pop(d) for d in ("sent_to", "received_from")}
-    owners = tp.persons_of(catalog, sorted({a for d in directions.values() for a in d}))
+    owners = people_store.persons_of(catalog, sorted({a for d in directions.values() for a in d}))
     for direction, counts in directions.items():
         for address, count in counts.items():
             pid = owners.get(address)
@@ -505,11 +509,15 @@ def person(catalog: Catalog, person_id: int, scope: tp.Scope = None) -> dict[str
     top = sorted(
         others.values(), key=lambda o: (-(o["sent_to"] + o["received_from"]), o["addresses"][0])
     )[:20]
-    labels = {p: tp.person_row(catalog, p) for p in {o["person"] for o in top} if p is not None}
+    labels = {
+        p: people_store.person_row(catalog, p) for p in {o["person"] for o in top} if p is not None
+    }
     if scope is not None:  # their names as written on items in scope
-        visible = tp.visible_addresses(catalog, scope)
+        visible = people_store.visible_addresses(catalog, scope)
         labels = {
-            p: tp.within_scope(known, visible) for p, known in labels.items() if known is not None
+            p: people_store.within_scope(known, visible)
+            for p, known in labels.items()
+            if known is not None
         }
     for entry in top:
         known = labels.get(entry["person"])
@@ -520,12 +528,12 @@ def person(catalog: Catalog, person_id: int, scope: tp.Scope = None) -> dict[str
 def _address_or_person(catalog: Catalog, value: str) -> str:
     value = value.strip()
     if value.isdigit():
-        row = tp.person_row(catalog, int(value))
+        row = people_store.person_row(catalog, int(value))
         if row is None or not row["active"]:
             raise NotFound(f"no person {value} in this case", hint="strongroom people list")
         return str(row["address"])
     key = value.lower()
-    if not tp.address_known(catalog, key):
+    if not people_store.address_known(catalog, key):
         raise NotFound(f"no address {value} in this case", hint="strongroom people list")
     return key
 
@@ -535,12 +543,16 @@ def merge(catalog: Catalog, a: str, b: str, actor: str, note: str = "") -> dict[
     first, second = _address_or_person(catalog, a), _address_or_person(catalog, b)
     if first == second:
         raise UsageError(f"{a} and {b} are the same address")
-    decision = tp.add_decision(catalog, actor, "merge", first, second, note)
+    decision = people_store.add_decision(catalog, actor, "merge", first, second, note)
     record(
         catalog, actor, "people.merge", f"{first} {second}", {"decision": decision, "note": note}
     )
     stats = analyse_people(catalog)
-    return {"decision": decision, "person": tp.person_of_address(catalog, first), "stats": stats}
+    return {
+        "decision": decision,
+        "person": people_store.person_of_address(catalog, first),
+        "stats": stats,
+    }
 
 
 def split(catalog: Catalog, address: str, actor: str, note: str = "") -> dict[str, Any]:
@@ -548,15 +560,19 @@ def split(catalog: Catalog, address: str, actor: str, note: str = "") -> dict[st
     key = _address_or_person(catalog, address) if not address.isdigit() else None
     if key is None:
         raise UsageError("split takes an address, not a person id", hint="people show ID")
-    decision = tp.add_decision(catalog, actor, "split", key, None, note)
+    decision = people_store.add_decision(catalog, actor, "split", key, None, note)
     record(catalog, actor, "people.split", key, {"decision": decision, "note": note})
     stats = analyse_people(catalog)
-    return {"decision": decision, "person": tp.person_of_address(catalog, key), "stats": stats}
+    return {
+        "decision": decision,
+        "person": people_store.person_of_address(catalog, key),
+        "stats": stats,
+    }
 
 
 def undo(catalog: Catalog, decision: int, actor: str) -> dict[str, Any]:
     """Revoke a user's merge or split; the grouping goes back to what the rules say."""
-    row = tp.revoke_decision(catalog, decision, actor)
+    row = people_store.revoke_decision(catalog, decision, actor)
     if row is None:
         raise NotFound(f"no people decision {decision}", hint="strongroom people decisions")
     if row["revoked_at"] is not None:
@@ -567,4 +583,4 @@ def undo(catalog: Catalog, decision: int, actor: str) -> dict[str, Any]:
 
 
 def decisions(catalog: Catalog) -> list[dict[str, Any]]:
-    return tp.decisions(catalog, include_revoked=True)
+    return people_store.decisions(catalog, include_revoked=True)

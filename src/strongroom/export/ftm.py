@@ -63,18 +63,22 @@ def grouped_people(
     """{address key: person} for those of `keys` whose person has more than one address (as
     seen within `scope`, if given: a viewer learns only the addresses and names in scope).
     A person: {"id", "name", "addresses", "names"}."""
-    from strongroom.catalog import people_store as tp
+    from strongroom.catalog import people_store
 
-    owners = tp.persons_of(case.catalog, sorted(set(keys)))
+    owners = people_store.persons_of(case.catalog, sorted(set(keys)))
     visible = None
     out: dict[str, dict[str, Any]] = {}
     for pid in sorted(set(owners.values())):
-        row = tp.person_row(case.catalog, pid)
+        row = people_store.person_row(case.catalog, pid)
         if row is None or not row["active"]:
             continue
         if scope is not None:
-            visible = visible if visible is not None else tp.visible_addresses(case.catalog, scope)
-            row = tp.within_scope(row, visible)
+            visible = (
+                visible
+                if visible is not None
+                else people_store.visible_addresses(case.catalog, scope)
+            )
+            row = people_store.within_scope(row, visible)
             if row is None:
                 continue
         addresses = [str(a["address"]) for a in row["addresses"]]

@@ -19,7 +19,7 @@ from strongroom.analyze.people import (
     undo,
 )
 from strongroom.case import Case
-from strongroom.catalog import people_store as tp
+from strongroom.catalog import people_store
 from strongroom.web.access import CurrentViewer, Viewer
 from strongroom.web.common import ItemNumber, Page
 
@@ -127,5 +127,5 @@ def register(app: FastAPI, case: Case, page: Page) -> None:
     ) -> RedirectResponse:
         viewer.require("editor")
         done = undo(case.catalog, decision, viewer.name)
-        done["person"] = tp.person_of_address(case.catalog, address.strip().lower())
+        done["person"] = people_store.person_of_address(case.catalog, address.strip().lower())
         return _regrouped(case, done)
