@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from strongroom.commands.common import open_case, out, print_json
+from strongroom.commands.common import Column, open_case, print_records
 
 
 @click.command("audit")
@@ -22,20 +20,15 @@ def audit(ctx: click.Context, action: str, limit: int, as_json: bool) -> None:
     from strongroom.catalog.audit import events
 
     found = events(open_case(ctx).catalog, action_prefix=action or None, limit=limit)
-    if as_json:
-        print_json(found)
-        return
-    table = Table("#", "when (UTC)", "who", "what", "target", "detail")
-    for event in found:
-        table.add_row(
-            str(event["id"]),
-            event["at"][:19],
-            escape(event["actor"]),
-            escape(event["action"]),
-            escape(event["target"] or ""),
-            escape(json.dumps(event["detail"], ensure_ascii=False)),
-        )
-    out.print(table)
+    columns: list[Column] = [
+        ("#", lambda e: str(e["id"])),
+        ("when (UTC)", lambda e: e["at"][:19]),
+        ("who", lambda e: e["actor"]),
+        ("what", lambda e: e["action"]),
+        ("target", lambda e: e["target"] or ""),
+        ("detail", lambda e: json.dumps(e["detail"], ensure_ascii=False)),
+    ]
+    print_records(found, as_json, columns)
 
 
 COMMANDS = [audit]

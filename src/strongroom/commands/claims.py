@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
-from strongroom.commands.common import open_case, out, print_json
+from strongroom.commands.common import Column, open_case, out, print_json, print_records
 from strongroom.errors import UsageError
 
 
@@ -100,16 +99,14 @@ def claims_list(ctx: click.Context, as_json: bool) -> None:
     from strongroom.claims import claims
 
     rows = claims(open_case(ctx))
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "claim", "supports", "contradicts", "by", box=None)
-    for c in rows:
-        table.add_row(
-            str(c["id"]), escape(c["text"]), str(c["supports"]), str(c["contradicts"]),
-            escape(c["created_by"]),
-        )  # fmt: skip
-    out.print(table)
+    columns: list[Column] = [
+        ("id", lambda c: str(c["id"])),
+        ("claim", lambda c: c["text"]),
+        ("supports", lambda c: str(c["supports"])),
+        ("contradicts", lambda c: str(c["contradicts"])),
+        ("by", lambda c: c["created_by"]),
+    ]
+    print_records(rows, as_json, columns, box=None)
 
 
 def _standing_line(s: dict[str, Any]) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
-from strongroom.commands.common import err, open_case, out, print_json
+from strongroom.commands.common import Column, err, open_case, print_records
 
 
 @click.group("collections")
@@ -29,18 +28,13 @@ def collections_list(ctx: click.Context, as_json: bool) -> None:
     if added:
         case.index.refresh(case.catalog, added)
     collections = list_collections(case.catalog)
-    if as_json:
-        print_json(collections)
-        return
-    table = Table("name", "items", "public", "readers")
-    for c in collections:
-        table.add_row(
-            escape(c["name"]),
-            str(c["items"]),
-            "yes" if c["public"] else "no",
-            escape(", ".join(c["readers"])),
-        )
-    out.print(table)
+    columns: list[Column] = [
+        ("name", lambda c: c["name"]),
+        ("items", lambda c: str(c["items"])),
+        ("public", lambda c: "yes" if c["public"] else "no"),
+        ("readers", lambda c: ", ".join(c["readers"])),
+    ]
+    print_records(collections, as_json, columns)
 
 
 @collections_group.command("grant")

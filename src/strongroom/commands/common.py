@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,3 +51,23 @@ def open_case(ctx: click.Context) -> Case:
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+Column = tuple[str, Callable[[dict[str, Any]], str]]
+
+
+def print_records(
+    records: list[dict[str, Any]], as_json: bool, columns: list[Column], **table_options: Any
+) -> None:
+    """Records as JSON, or as a table whose cells (plain text) are escaped from rich markup."""
+    if as_json:
+        print_json(records)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(*(header for header, _cell in columns), **table_options)
+    for record in records:
+        table.add_row(*(escape(cell(record)) for _header, cell in columns))
+    console: Console = globals().get("out") or __getattr__("out")  # made on first use
+    console.print(table)

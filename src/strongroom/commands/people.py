@@ -7,9 +7,8 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
-from strongroom.commands.common import open_case, out, print_json
+from strongroom.commands.common import Column, open_case, out, print_json, print_records
 
 
 @click.group("people")
@@ -30,19 +29,15 @@ def people_list(ctx: click.Context, as_json: bool, merged: bool) -> None:
     rows = list_people(open_case(ctx).catalog)
     if merged:
         rows = [p for p in rows if len(p["addresses"]) > 1]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "name", "messages", "addresses", box=None)
-    for p in rows:
-        table.add_row(
-            str(p["id"]),
-            escape(p["name"]),
-            str(p["messages"]),
-            escape(", ".join(a["address"] for a in p["addresses"])),
-        )
-    out.print(table)
-    out.print(f"{len(rows)} people")
+    columns: list[Column] = [
+        ("id", lambda p: str(p["id"])),
+        ("name", lambda p: p["name"]),
+        ("messages", lambda p: str(p["messages"])),
+        ("addresses", lambda p: ", ".join(a["address"] for a in p["addresses"])),
+    ]
+    print_records(rows, as_json, columns, box=None)
+    if not as_json:
+        out.print(f"{len(rows)} people")
 
 
 @people_group.command("show")
@@ -144,21 +139,16 @@ def people_decisions(ctx: click.Context, as_json: bool) -> None:
     from strongroom.analyze.people import decisions
 
     rows = decisions(open_case(ctx).catalog)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "at", "by", "action", "addresses", "note", "undone", box=None)
-    for d in rows:
-        table.add_row(
-            str(d["id"]),
-            d["at"][:19],
-            escape(d["actor"]),
-            d["action"],
-            escape(" + ".join(x for x in (d["a"], d["b"]) if x)),
-            escape(d["note"]),
-            (d["revoked_at"] or "")[:10],
-        )
-    out.print(table)
+    columns: list[Column] = [
+        ("id", lambda d: str(d["id"])),
+        ("at", lambda d: d["at"][:19]),
+        ("by", lambda d: d["actor"]),
+        ("action", lambda d: d["action"]),
+        ("addresses", lambda d: " + ".join(x for x in (d["a"], d["b"]) if x)),
+        ("note", lambda d: d["note"]),
+        ("undone", lambda d: (d["revoked_at"] or "")[:10]),
+    ]
+    print_records(rows, as_json, columns, box=None)
 
 
 COMMANDS = [people_group]

@@ -7,10 +7,9 @@ import sys
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from strongroom.accounts import ROLES
-from strongroom.commands.common import err, open_case, out, print_json
+from strongroom.commands.common import Column, err, open_case, print_records
 from strongroom.errors import NotFound, UsageError
 
 
@@ -97,14 +96,16 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
     from strongroom.accounts.users import list_users
 
     users = list_users(open_case(ctx).catalog)
-    if as_json:
-        print_json(users)
-        return
-    table = Table("name", "role", "may read", "since")
-    for user in users:
-        reads = "everything" if user["role"] == "admin" else ", ".join(user["collections"])
-        table.add_row(escape(user["name"]), user["role"], escape(reads), user["created_at"][:10])
-    out.print(table)
+    columns: list[Column] = [
+        ("name", lambda u: u["name"]),
+        ("role", lambda u: u["role"]),
+        (
+            "may read",
+            lambda u: "everything" if u["role"] == "admin" else ", ".join(u["collections"]),
+        ),
+        ("since", lambda u: u["created_at"][:10]),
+    ]
+    print_records(users, as_json, columns)
 
 
 @users_group.command("token")
@@ -134,18 +135,13 @@ def users_tokens(ctx: click.Context, name: str | None, as_json: bool) -> None:
     from strongroom.accounts.sessions import list_tokens
 
     tokens = list_tokens(open_case(ctx).catalog, name)
-    if as_json:
-        print_json(tokens)
-        return
-    table = Table("id", "user", "label", "created")
-    for token in tokens:
-        table.add_row(
-            str(token["id"]),
-            escape(token["user_name"]),
-            escape(token["label"]),
-            token["created_at"][:19],
-        )
-    out.print(table)
+    columns: list[Column] = [
+        ("id", lambda t: str(t["id"])),
+        ("user", lambda t: t["user_name"]),
+        ("label", lambda t: t["label"]),
+        ("created", lambda t: t["created_at"][:19]),
+    ]
+    print_records(tokens, as_json, columns)
 
 
 @users_group.command("revoke-token")

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from strongroom.commands.common import err, open_case, out, print_json
+from strongroom.commands.common import Column, err, open_case, out, print_json, print_records
 
 
 @click.group("keys")
@@ -51,29 +51,28 @@ def keys_import(
         err.print(f"  line {line} skipped: {escape(why)}")
 
 
+def _validity(row: dict[str, Any]) -> str:
+    if not (row["valid_from"] or row["valid_to"]):
+        return "always"
+    return f"{(row['valid_from'] or '…')[:10]} to {(row['valid_to'] or '…')[:10]}"
+
+
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the keyring as JSON.")
 @click.pass_context
 def keys_list(ctx: click.Context, as_json: bool) -> None:
     """List the keyring's records."""
     rows = open_case(ctx).keys()
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "name", "source", "obtained", "valid", "record", box=None)
-    for row in rows:
-        period = f"{(row['valid_from'] or '…')[:10]} to {(row['valid_to'] or '…')[:10]}"
-        record = row["record"] if len(row["record"]) <= 48 else row["record"][:45] + "..."
-        table.add_row(
-            str(row["id"]),
-            f"{row['selector']}._domainkey.{row['domain']}",
-            escape(row["source"]),
-            row["obtained_at"][:10],
-            period if row["valid_from"] or row["valid_to"] else "always",
-            escape(record),
-        )
-    out.print(table)
-    if not rows:
+    columns: list[Column] = [
+        ("id", lambda r: str(r["id"])),
+        ("name", lambda r: f"{r['selector']}._domainkey.{r['domain']}"),
+        ("source", lambda r: r["source"]),
+        ("obtained", lambda r: r["obtained_at"][:10]),
+        ("valid", _validity),
+        ("record", lambda r: r["record"] if len(r["record"]) <= 48 else r["record"][:45] + "..."),
+    ]
+    print_records(rows, as_json, columns, box=None)
+    if not as_json and not rows:
         out.print("the keyring is empty: strongroom keys import FILE")
 
 
